@@ -1,0 +1,43 @@
+"""Admin for the catalog and the saved tables, generated from the kinds registry."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from media.kinds import KINDS
+
+CATALOG_FACTS = {
+    "movie": ["runtime_minutes"],
+    "anime": ["episodes"],
+    "manga": ["chapters", "volumes"],
+}
+
+for kind in KINDS.values():
+    admin.site.register(
+        kind.item_model,
+        type(
+            f"{kind.item_model.__name__}Admin",
+            (admin.ModelAdmin,),
+            {
+                "list_display": ["title", "year", *CATALOG_FACTS.get(kind.key, [])],
+                "search_fields": ["title"],
+                "list_filter": ["year"],
+                "ordering": ["title", "year"],
+            },
+        ),
+    )
+    admin.site.register(
+        kind.saved_model,
+        type(
+            f"{kind.saved_model.__name__}Admin",
+            (admin.ModelAdmin,),
+            {
+                "list_display": ["user", kind.item_field, "created"],
+                "list_select_related": ["user", kind.item_field],
+                "search_fields": ["user__username", f"{kind.item_field}__title"],
+                "autocomplete_fields": ["user", kind.item_field],
+                "date_hierarchy": "created",
+                "readonly_fields": ["created"],
+            },
+        ),
+    )

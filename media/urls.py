@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.urls import path, register_converter
+
+from media import views
+from media.kinds import KindConverter, KindSlugConverter
+
+register_converter(KindConverter, "kind")
+register_converter(KindSlugConverter, "kindslug")
+
+app_name = "media"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("saved/", views.saved, name="saved"),
+    path("save/<kind:kind>/<int:pk>/", views.save, name="save"),
+    path("<kindslug:kind>/", views.item_list, name="list"),
+    path("<kindslug:kind>/<int:pk>/", views.item_detail, name="item"),
+]

@@ -1,0 +1,160 @@
+"""Shelf's pages and the save endpoint: function views, one per URL."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
+
+from media.forms import DashboardForm, SaveForm, SearchForm
+from media.kinds import KINDS, Kind
+from media.services import is_saved, save_item, saved_feed, unsave_item
+
+HOME_ITEMS_PER_KIND = 6
+LIST_PER_PAGE = 24
+FEED_PER_PAGE = 20
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def safe_next(request: HttpRequest, candidate: str | None) -> str | None:
+    """`candidate` if it is a path or URL on this site, else None."""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return None
+
+
+def see_other(url: str) -> HttpResponseRedirect:
+    """Post/Redirect/Get: 303 makes the browser follow with a GET, so reload never re-posts."""
+    return HttpResponseRedirect(url, status=303)
+
+
+@require_GET
+def home(request: HtmxHttpRequest) -> HttpResponse:
+    shelves = [
+        (kind, kind.item_model.objects.order_by("-year", "title")[:HOME_ITEMS_PER_KIND])
+        for kind in KINDS.values()
+    ]
+    return render(request, "media/home.html", {"shelves": shelves})
+
+
+@require_GET
+def item_list(request: HtmxHttpRequest, kind: Kind) -> HttpResponse:
+    form = SearchForm(request.GET)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    items = kind.item_model.objects.order_by("title", "year", "pk")
+    if query:
+        items = items.filter(title__icontains=query)
+    page = Paginator(items, LIST_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "media/item_list.html",
+        {"kind": kind, "page": page, "query": query, "form": form},
+        status=200 if form.is_valid() else 400,
+    )
+
+
+@require_GET
+def item_detail(request: HtmxHttpRequest, kind: Kind, pk: int) -> HttpResponse:
+    item = get_object_or_404(kind.item_model, pk=pk)
+    context = {
+        "kind": kind,
+        "item": item,
+        "saved": is_saved(request.user, kind, item),
+        "next": request.get_full_path(),
+    }
+    return render(request, "media/item_detail.html", context)
+
+
+@require_POST
+def save(request: HtmxHttpRequest, kind: Kind, pk: int) -> HttpResponse:
+    """Save or unsave one item, as the form's `intent` says.
+
+    htmx gets the button partial; a plain post gets 303 to `next` (PRG).
+    """
+    item = get_object_or_404(kind.item_model, pk=pk)
+    if not request.user.is_authenticated:
+        login_redirect = redirect_to_login(item.get_absolute_url())
+        if request.htmx:
+            return HttpResponseClientRedirect(login_redirect.url)
+        return login_redirect
+
+    form = SaveForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "error.html",
+            {"title": "Bad request", "message": "The form said neither save nor unsave."},
+            status=400,
+        )
+    saved = form.cleaned_data["intent"] == "save"
+    if saved:
+        save_item(request.user, kind, item)
+    else:
+        unsave_item(request.user, kind, item)
+    next_url = safe_next(request, form.cleaned_data["next"])
+
+    if request.htmx:
+        context = {
+            "kind": kind,
+            "pk": item.pk,
+            "title": item.title,
+            "saved": saved,
+            "next": next_url or "",
+        }
+        return render(request, "media/item_detail.html#save-button", context)
+    messages.success(request, f"{'Saved' if saved else 'Removed'} “{item.title}”.")
+    return see_other(next_url or item.get_absolute_url())
+
+
+@require_GET
+@login_required
+def saved(request: HtmxHttpRequest) -> HttpResponse:
+    form = DashboardForm(request.GET)
+    if not form.is_valid():
+        context = {"form": form, "feed": None, "active_kind": None}
+        return render(request, "media/saved.html", context, status=400)
+    active_kind = KINDS.get(form.cleaned_data["kind"])
+    feed = saved_feed(
+        request.user,
+        per_page=FEED_PER_PAGE,
+        kinds=[active_kind] if active_kind else None,
+        before=form.cleaned_data["before"],
+        after=form.cleaned_data["after"],
+    )
+    context = {"form": form, "feed": feed, "active_kind": active_kind}
+    return render(request, "media/saved.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HtmxHttpRequest) -> HttpResponse:
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    form = UserCreationForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome to Shelf, {user.get_username()}.")
+        return see_other(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
+    status = 400 if form.is_bound else 200
+    return render(
+        request, "registration/signup.html", {"form": form, "next": next_url or ""}, status=status
+    )
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """403 for a missing or stale CSRF token, as a page of the site rather than Django's."""
+    return render(request, "403_csrf.html", status=403)
