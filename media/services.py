@@ -5,14 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import F, Model, Q, QuerySet, Value
+from django.db import connection
+from django.db.models import F, Model, Q, Value
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from django.utils.timezone import is_aware, make_aware
 
 from media.kinds import KINDS, Kind
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Ties on `created` are broken by kind, then id, so the order is total and a cursor exact.
 KIND_RANK = {key: rank for rank, key in enumerate(KINDS)}
+FEED_COLUMNS = ("feed_rank", "feed_id", "feed_created", "feed_item", "feed_title", "feed_year")
 
 
 def save_item(user, kind: Kind, item: Model) -> None:
@@ -102,26 +106,34 @@ def _newer_than(kind: Kind, cursor: Cursor) -> Q:
     return Q(created__gt=cursor.created) | Q(created=cursor.created, id__gt=cursor.id)
 
 
-def _branch(user, kind: Kind, limit: int, before: Cursor | None, after: Cursor | None) -> QuerySet:
+def _branch(user, kind: Kind, limit: int, before: Cursor | None, after: Cursor | None):
     rows = kind.saved_model.objects.filter(user=user)
     if before is not None:
         rows = rows.filter(_older_than(kind, before))
     if after is not None:
         rows = rows.filter(_newer_than(kind, after))
-    # Each branch is ordered and cut on its own (index range scan), so the union
+    # Each branch is ordered and cut on its own (an index range scan), so the union
     # never holds more than `limit` rows per kind, whatever the collection's size.
     order = ("created", "id") if after is not None else ("-created", "-id")
     return (
         rows.order_by(*order)
         .annotate(
-            kind_rank=Value(KIND_RANK[kind.key]),
-            item_title=F(f"{kind.item_field}__title"),
-            item_year=F(f"{kind.item_field}__year"),
+            feed_rank=Value(KIND_RANK[kind.key]),
+            feed_id=F("id"),
+            feed_created=F("created"),
+            feed_item=F(f"{kind.item_field}_id"),
+            feed_title=F(f"{kind.item_field}__title"),
+            feed_year=F(f"{kind.item_field}__year"),
         )
-        .values_list("kind_rank", "id", "created", f"{kind.item_field}_id", "item_title", "item_year")[
-            :limit
-        ]
+        .values_list(*FEED_COLUMNS)[:limit]
+        .query.sql_with_params()
     )
+
+
+def _as_datetime(value: datetime | str) -> datetime:
+    # Raw rows skip Django's converters: SQLite gives naive UTC (or text), PostgreSQL aware.
+    parsed = value if isinstance(value, datetime) else parse_datetime(value)
+    return parsed if is_aware(parsed) else make_aware(parsed, UTC)
 
 
 def saved_feed(
@@ -140,18 +152,29 @@ def saved_feed(
     kinds = kinds or list(KINDS.values())
     limit = per_page + 1  # one extra row tells whether another page exists
     branches = [_branch(user, kind, limit, before, after) for kind in kinds]
-    if len(branches) == 1:
-        rows = list(branches[0])  # already ordered and cut
-    else:
-        order = ("created", "kind_rank", "id") if after else ("-created", "-kind_rank", "-id")
-        rows = list(branches[0].union(*branches[1:], all=True).order_by(*order)[:limit])
+    # Django refuses LIMIT inside a UNION on SQLite, so the statement is put together
+    # here from the compiled branches: each one a subquery, ordered and cut again outside.
+    direction = "ASC" if after is not None else "DESC"
+    columns = ", ".join(FEED_COLUMNS)
+    sql = " UNION ALL ".join(
+        f"SELECT {columns} FROM ({branch_sql}) AS branch_{i}"
+        for i, (branch_sql, _) in enumerate(branches)
+    )
+    sql += (
+        f" ORDER BY feed_created {direction}, feed_rank {direction}, feed_id {direction}"
+        f" LIMIT {int(limit)}"
+    )
+    params = [param for _, branch_params in branches for param in branch_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     if after is not None and len(rows) < limit:
         # Paging back reached the newest saves: show the first page, full.
         return saved_feed(user, per_page=per_page, kinds=kinds)
 
     by_rank = list(KINDS.values())
     entries = [
-        FeedEntry(by_rank[rank], saved_id, created, item_id, title, year)
+        FeedEntry(by_rank[rank], saved_id, _as_datetime(created), item_id, title, year)
         for rank, saved_id, created, item_id, title, year in rows[:per_page]
     ]
     more = len(rows) > per_page

@@ -1,0 +1,59 @@
+# Shelf: `make run` serves the site, `make test` runs every test. Both set themselves up.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HTMX_VERSION := 4.0.1
+CHROMIUM ?= /usr/bin/chromium
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test lint chromium htmx clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Stamp files: reinstall only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --editable .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --editable ".[test]"
+	touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	DEBUG=1 $(BIN)/python manage.py migrate --no-input
+	DEBUG=1 $(BIN)/python manage.py load_demo_catalog
+	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: $(VENV)/.installed-test chromium
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# The e2e tests use the system Chromium when there is one (e2e/conftest.py);
+# elsewhere Playwright's own build, which needs a download.
+chromium: $(VENV)/.installed-test
+	@if [ -x "$(CHROMIUM)" ]; then \
+		echo "Chromium: $(CHROMIUM)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		$(BIN)/playwright install chromium; \
+	fi
+
+# Refresh the pinned htmx from the npm registry: make htmx HTMX_VERSION=4.x.y
+htmx:
+	rm -rf .htmx-tmp && mkdir .htmx-tmp
+	cd .htmx-tmp && npm pack --silent htmx.org@$(HTMX_VERSION) >/dev/null && tar xzf htmx.org-$(HTMX_VERSION).tgz
+	rm -f static/vendor/htmx-*.min.js
+	cp .htmx-tmp/package/dist/htmx.min.js static/vendor/htmx-$(HTMX_VERSION).min.js
+	rm -rf .htmx-tmp
+	@echo "Pinned htmx $(HTMX_VERSION); update the <script> in templates/base.html."
+
+clean:
+	rm -rf $(VENV) test-results .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,185 @@
+"""Browser tests: a real Chromium against pytest-django's live server.
+
+Each test opens its own browser contexts (JavaScript on or off, a viewport of its
+choosing) through pytest-playwright's `new_context`, so failures leave screenshots in
+test-results/. The catalog is made per test with the ORM.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from playwright.sync_api import ConsoleMessage, Error, Page, Request, Response, expect
+
+from media.kinds import KINDS, Kind
+from media.models import Anime, Manga, Movie
+
+# Playwright's sync API runs an event loop in this thread, so Django would refuse the ORM
+# calls the tests make to check rows (SynchronousOnlyOperation). Django reads this at each
+# call, so setting it here, before any test runs, is enough.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+PASSWORD = "shelf-e2e-Passw0rd!"
+
+expect.set_options(timeout=10_000)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """pytest-playwright's launch options, plus Debian's Chromium when it is installed."""
+    args = {**browser_type_launch_args, "args": CHROMIUM_ARGS}
+    if SYSTEM_CHROMIUM.exists():
+        args["executable_path"] = str(SYSTEM_CHROMIUM)
+    return args
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    # The manifest of hashed names exists only after collectstatic.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@dataclass
+class Traffic:
+    """What one page asked for and what went wrong on it, recorded from its events."""
+
+    requests: list[Request] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    in_flight: int = 0
+
+    def watch(self, page: Page) -> None:
+        page.on("request", self._on_request)
+        page.on("requestfinished", self._on_done)
+        page.on("requestfailed", self._on_failed)
+        page.on("response", self._on_response)
+        page.on("pageerror", self._on_page_error)
+        page.on("console", self._on_console)
+
+    def _on_request(self, request: Request) -> None:
+        self.requests.append(request)
+        self.in_flight += 1
+
+    def _on_done(self, request: Request) -> None:
+        self.in_flight -= 1
+
+    def _on_failed(self, request: Request) -> None:
+        self.in_flight -= 1
+        # A navigation that replaces the page cancels what the old page still loaded.
+        if request.failure != "net::ERR_ABORTED":
+            self.problems.append(f"{request.method} {request.url} failed: {request.failure}")
+
+    def _on_response(self, response: Response) -> None:
+        if response.status >= 400:
+            self.problems.append(f"{response.status} for {response.request.method} {response.url}")
+
+    def _on_page_error(self, error: Error) -> None:
+        self.problems.append(f"page error: {error}")
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.problems.append(f"console error: {message.text}")
+
+    def posts(self, path: str | None = None) -> list[Request]:
+        return [
+            r
+            for r in self.requests
+            if r.method == "POST" and (path is None or r.url.endswith(path))
+        ]
+
+    def clear(self) -> None:
+        self.requests.clear()
+
+    def settle(self, page: Page) -> None:
+        """Wait until every request the page started has finished (or failed)."""
+        while self.in_flight > 0:
+            page.wait_for_event("requestfinished")
+
+
+@dataclass
+class Visitor:
+    page: Page
+    traffic: Traffic
+    js: bool
+
+
+@pytest.fixture
+def visit(new_context):
+    """Open a fresh browser context and page: `visit(js=False, viewport=PHONE)`."""
+
+    def _visit(*, js: bool = True, viewport: dict | None = None) -> Visitor:
+        context = new_context(java_script_enabled=js, viewport=viewport or DESKTOP)
+        page = context.new_page()
+        traffic = Traffic()
+        traffic.watch(page)
+        return Visitor(page, traffic, js)
+
+    return _visit
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One catalog item and what the tests need to know about it."""
+
+    kind: Kind
+    item: Movie | Anime | Manga
+
+    @property
+    def title(self) -> str:
+        return self.item.title
+
+    @property
+    def path(self) -> str:
+        return self.item.get_absolute_url()
+
+    @property
+    def save_path(self) -> str:
+        return reverse("media:save", kwargs={"kind": self.kind.key, "pk": self.item.pk})
+
+    def saved_rows(self, user):
+        return self.kind.saved_model.objects.filter(user=user, **{self.kind.item_field: self.item})
+
+
+@pytest.fixture
+def catalog(transactional_db) -> dict[str, Entry]:
+    """Four items of all three kinds (two movies), by a short name."""
+    items = {
+        "spirited": Movie.objects.create(
+            title="Spirited Away",
+            year=2001,
+            runtime_minutes=125,
+            synopsis="A girl wanders into a world of spirits and works in a bathhouse.",
+        ),
+        "paprika": Movie.objects.create(title="Paprika", year=2006, runtime_minutes=90),
+        "bebop": Anime.objects.create(
+            title="Cowboy Bebop",
+            year=1998,
+            episodes=26,
+            synopsis="Bounty hunters drift through the solar system in 2071.",
+        ),
+        "akira": Manga.objects.create(title="Akira", year=1982, chapters=120, volumes=6),
+    }
+    return {name: Entry(KINDS[item.kind_key], item) for name, item in items.items()}
+
+
+@pytest.fixture
+def member(transactional_db):
+    """A person with an account who is not signed in yet."""
+    return get_user_model().objects.create_user("grace", password=PASSWORD)

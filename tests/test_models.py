@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from media.kinds import KINDS
+from media.models import Anime, Manga, Movie
+
+
+def test_registry_maps_url_words_to_models():
+    assert {key: (k.item_model, k.saved_model.__name__) for key, k in KINDS.items()} == {
+        "movie": (Movie, "SavedMovie"),
+        "anime": (Anime, "SavedAnime"),
+        "manga": (Manga, "SavedManga"),
+    }
+
+
+def test_second_save_of_same_item_is_refused_by_the_database(kind, user, items):
+    item = items[kind.key]
+    kind.saved_model.objects.create(user=user, **{kind.item_field: item})
+    with pytest.raises(IntegrityError), transaction.atomic():
+        kind.saved_model.objects.create(user=user, **{kind.item_field: item})
+    assert kind.saved_model.objects.count() == 1
+
+
+def test_same_item_can_be_saved_by_two_people(kind, user, other_user, items):
+    item = items[kind.key]
+    kind.saved_model.objects.create(user=user, **{kind.item_field: item})
+    kind.saved_model.objects.create(user=other_user, **{kind.item_field: item})
+    assert kind.saved_model.objects.filter(**{kind.item_field: item}).count() == 2
+
+
+def test_saved_tables_name_their_constraint_and_index(kind):
+    meta = kind.saved_model._meta
+    assert [c.name for c in meta.constraints] == [f"uniq_user_{kind.key}"]
+    assert [i.fields for i in meta.indexes] == [["user", "-created", "-id"]]
+    assert meta.get_field(kind.item_field).related_model is kind.item_model
+
+
+def test_deleting_an_item_or_user_deletes_its_saves(kind, user, items):
+    item = items[kind.key]
+    kind.saved_model.objects.create(user=user, **{kind.item_field: item})
+    item.delete()
+    assert not kind.saved_model.objects.exists()
+
+
+def test_item_urls(items):
+    assert items["movie"].get_absolute_url() == f"/movies/{items['movie'].pk}/"
+    assert items["anime"].get_absolute_url() == f"/anime/{items['anime'].pk}/"
+    assert items["manga"].get_absolute_url() == f"/manga/{items['manga'].pk}/"
+    assert str(items["movie"]) == "Spirited Away (2001)"
+
+
+def test_catalog_title_and_year_are_unique(db):
+    Movie.objects.create(title="Alien", year=1979)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Movie.objects.create(title="Alien", year=1979)
+    Movie.objects.create(title="Alien", year=2029)  # a remake is another entry
