@@ -84,7 +84,7 @@ class SavedMovie(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         db_index=False,  # the unique constraint's index starts with user
-        related_name="saved_movies"
+        related_name="saved_movies",
     )
     movie = models.ForeignKey(Movie, on_delete=models.CASCADE, related_name="saves")
     created = models.DateTimeField(auto_now_add=True)
@@ -106,7 +106,7 @@ class SavedAnime(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         db_index=False,  # the unique constraint's index starts with user
-        related_name="saved_anime"
+        related_name="saved_anime",
     )
     anime = models.ForeignKey(Anime, on_delete=models.CASCADE, related_name="saves")
     created = models.DateTimeField(auto_now_add=True)
@@ -129,7 +129,7 @@ class SavedManga(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         db_index=False,  # the unique constraint's index starts with user
-        related_name="saved_manga"
+        related_name="saved_manga",
     )
     manga = models.ForeignKey(Manga, on_delete=models.CASCADE, related_name="saves")
     created = models.DateTimeField(auto_now_add=True)

@@ -29,7 +29,7 @@ DEBUG = env_bool("DEBUG", False)
 
 # The fallback key is for development and tests only: `check --deploy` flags it
 # (security.W009), and the Procfile's release step refuses to deploy with it.
-SECRET_KEY = os.environ.get("SECRET_KEY") or "django-insecure-shelf-development-key-not-for-production"
+SECRET_KEY = os.environ.get("SECRET_KEY") or "django-insecure-shelf-development-only"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

@@ -92,7 +92,9 @@ def query_count(client, url) -> int:
 
 
 @pytest.mark.parametrize("url", ["/saved/", "/saved/?kind=manga"])
-def test_query_count_does_not_grow_with_saves(auth_client, user, other_user, django_assert_num_queries, url):
+def test_query_count_does_not_grow_with_saves(
+    auth_client, user, other_user, django_assert_num_queries, url
+):
     make_saves(user, 1)
     make_saves(other_user, 3)
     few = query_count(auth_client, url)

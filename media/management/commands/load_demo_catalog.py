@@ -60,7 +60,9 @@ class Command(BaseCommand):
                 raise CommandError(f"{kind.plural} entry {position}: {error.messages}") from error
             natural_key = (candidate.title, candidate.year)
             if natural_key in seen:
-                raise CommandError(f"{kind.plural} entry {position}: {natural_key} is listed twice.")
+                raise CommandError(
+                    f"{kind.plural} entry {position}: {natural_key} is listed twice."
+                )
             seen.add(natural_key)
             current = existing.get(natural_key)
             if current is None:

@@ -1,0 +1,52 @@
+"""Concurrent saves of one item by one person: one row, no error (PostgreSQL only)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection, connections
+from django.test import Client
+
+from tests.conftest import HTMX, save_url
+
+THREADS = 24
+
+pytestmark = [
+    pytest.mark.postgresql,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="needs real concurrent connections"
+    ),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def test_concurrent_saves_make_one_row(user, kind, items):
+    item = items[kind.key]
+    barrier = threading.Barrier(THREADS)
+    statuses, errors = [], []
+
+    def press(headers):
+        try:
+            client = Client()
+            client.force_login(user)
+            barrier.wait(timeout=30)
+            response = client.post(save_url(kind, item), {"intent": "save"}, **headers)
+            statuses.append(response.status_code)
+        except Exception as error:  # noqa: BLE001 - every failure is reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=press, args=(HTMX if n % 2 else {},)) for n in range(THREADS)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert sorted(set(statuses)) == [200, 303]
+    assert len(statuses) == THREADS
+    assert kind.saved_model.objects.filter(user=user, **{kind.item_field: item}).count() == 1

@@ -1,0 +1,51 @@
+"""Production settings pass Django's deployment checks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": "k3v9-Qm2#Lr8_Wt5zXc1!Nb6-Hy4^Pd7*Fg0(Js3)Ua8+Ke2=Vo5",
+    "ALLOWED_HOSTS": "shelf.example",
+    "CSRF_TRUSTED_ORIGINS": "https://shelf.example",
+    "SECURE_SSL_REDIRECT": "1",
+    "SECURE_HSTS_SECONDS": "31536000",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1",
+    "SECURE_HSTS_PRELOAD": "1",
+}
+
+
+def check_deploy(overrides: dict[str, str]) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in PRODUCTION}
+    env.update(overrides)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_settings_have_no_deploy_warnings():
+    result = check_deploy(PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_missing_secret_key_fails_the_release_check():
+    result = check_deploy({**PRODUCTION, "SECRET_KEY": ""})
+    assert result.returncode != 0
+    assert "security.W009" in result.stderr
+
+
+def test_plain_http_defaults_are_reported():
+    result = check_deploy({"DEBUG": "0", "SECRET_KEY": PRODUCTION["SECRET_KEY"]})
+    for code in ("W004", "W008", "W012", "W016"):
+        assert f"security.{code}" in result.stderr
