@@ -23,6 +23,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.installed
 	DEBUG=1 $(BIN)/python manage.py migrate --no-input
+	DEBUG=1 $(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	DEBUG=1 $(BIN)/python manage.py load_demo_catalog
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
