@@ -18,6 +18,7 @@ from playwright.sync_api import ConsoleMessage, Error, Page, Request, Response, 
 
 from media.kinds import KINDS, Kind
 from media.models import Anime, Manga, Movie
+from tests.conftest import _test_settings  # noqa: F401 - the same settings as tests/
 
 # Playwright's sync API runs an event loop in this thread, so Django would refuse the ORM
 # calls the tests make to check rows (SynchronousOnlyOperation). Django reads this at each
@@ -46,15 +47,6 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     if SYSTEM_CHROMIUM.exists():
         args["executable_path"] = str(SYSTEM_CHROMIUM)
     return args
-
-
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    # The manifest of hashed names exists only after collectstatic.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
 
 
 @dataclass

@@ -38,6 +38,8 @@
     var form = saveForm(event.target);
     var ctx = event.detail && event.detail.ctx;
     if (!form || !ctx || !ctx.response || ctx.response.status >= 400) return;
+    // A signed-out press is answered with a redirect to sign in: nothing was saved.
+    if (ctx.response.headers.get("HX-Redirect")) return;
     var intent = form.querySelector("input[name=intent]").value;
     announce((intent === "save" ? "Saved " : "Removed ") + form.dataset.title);
   });
