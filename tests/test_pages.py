@@ -154,3 +154,19 @@ def test_logout_is_post_only(auth_client):
     response = auth_client.post("/accounts/logout/")
     assert response.status_code == 302 and response["Location"] == "/"
     assert auth_client.get("/saved/").status_code == 302
+
+
+def test_admin_lists_every_catalog_and_saved_table(client, user, items):
+    from media.kinds import KINDS
+
+    admin = get_user_model().objects.create_superuser("root", password="x")
+    client.force_login(admin)
+    for kind in KINDS.values():
+        saved = kind.saved_model.objects.create(user=user, **{kind.item_field: items[kind.key]})
+        for model in (kind.item_model, kind.saved_model):
+            url = f"/admin/media/{model._meta.model_name}/"
+            response = client.get(url)
+            assert response.status_code == 200, url
+            assert items[kind.key].title in response.content.decode()
+        change = client.get(f"/admin/media/{kind.saved_model._meta.model_name}/{saved.pk}/change/")
+        assert change.status_code == 200
