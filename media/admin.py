@@ -5,6 +5,14 @@ from __future__ import annotations
 from django.contrib import admin
 
 from media.kinds import KINDS
+from media.services import reconcile_status
+
+
+class SavedAdmin(admin.ModelAdmin):
+    def save_model(self, request, obj, form, change):
+        reconcile_status(obj, form.changed_data)  # the same rule as the site's own forms
+        super().save_model(request, obj, form, change)
+
 
 CATALOG_FACTS = {
     "movie": ["runtime_minutes"],
@@ -30,14 +38,29 @@ for kind in KINDS.values():
         kind.saved_model,
         type(
             f"{kind.saved_model.__name__}Admin",
-            (admin.ModelAdmin,),
+            (SavedAdmin,),
             {
-                "list_display": ["user", kind.item_field, "created"],
+                "list_display": [
+                    "user",
+                    kind.item_field,
+                    "status",
+                    kind.saved_model.progress_field,
+                    "score",
+                    "updated",
+                ],
+                "list_filter": ["status"],
                 "list_select_related": ["user", kind.item_field],
                 "search_fields": ["user__username", f"{kind.item_field}__title"],
                 "autocomplete_fields": ["user", kind.item_field],
                 "date_hierarchy": "created",
-                "readonly_fields": ["created"],
+                "readonly_fields": ["created", "updated"],
+                "fields": [
+                    "user",
+                    kind.item_field,
+                    *kind.saved_model.tracking_fields,
+                    "created",
+                    "updated",
+                ],
             },
         ),
     )

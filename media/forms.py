@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from functools import cache
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
-from media.kinds import KINDS
-from media.services import Cursor
+from media.feed import DEFAULT_SORT, SORTS, Cursor
+from media.kinds import KINDS, Kind
+from media.models import SavedItem, Status
 
 
 class SaveForm(forms.Form):
@@ -14,32 +18,83 @@ class SaveForm(forms.Form):
     next = forms.CharField(required=False, max_length=2000)
 
 
-class CursorField(forms.CharField):
-    def to_python(self, value):
-        value = super().to_python(value)
-        if not value:
-            return None
-        try:
-            return Cursor.decode(value)
-        except (ValueError, OverflowError):
-            raise ValidationError("This page link is not valid.", code="invalid") from None
-
-
 class DashboardForm(forms.Form):
-    """The dashboard's query string: ?kind=, and ?before= / ?after= cursors."""
+    """The dashboard's query string: filters, sort and the ?before= / ?after= cursors."""
 
     kind = forms.ChoiceField(
         required=False, choices=[("", "All")] + [(k.key, k.plural) for k in KINDS.values()]
     )
-    before = CursorField(required=False)
-    after = CursorField(required=False)
+    status = forms.ChoiceField(required=False, choices=[("", "Any"), *Status.choices])
+    sort = forms.ChoiceField(
+        required=False, choices=[(key, sort.label) for key, sort in SORTS.items()]
+    )
+    before = forms.CharField(required=False, max_length=500)
+    after = forms.CharField(required=False, max_length=500)
+
+    def clean_sort(self):
+        return self.cleaned_data["sort"] or DEFAULT_SORT
 
     def clean(self):
         data = super().clean()
         if data.get("before") and data.get("after"):
             raise ValidationError("A page link has either 'before' or 'after', not both.")
+        sort = SORTS[data.get("sort") or DEFAULT_SORT]
+        for name in ("before", "after"):
+            token = data.get(name)
+            try:
+                data[name] = Cursor.decode(token, sort) if token else None
+            except ValueError:
+                self.add_error(name, "This page link is not valid.")
         return data
 
 
 class SearchForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, strip=True, label="Search by title")
+
+
+class TrackingForm(forms.ModelForm):
+    """Edits what a person tracks on one saved row; progress may not pass the item's total."""
+
+    instance: SavedItem
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        item = self.instance.item
+        for name, total_name in self.instance.progress_totals.items():
+            total = getattr(item, total_name)
+            self.fields[name].widget.attrs.update(min=0, **({"max": total} if total else {}))
+        if "score" in self.fields:
+            self.fields["score"].widget.attrs.update(min=1, max=10)
+
+    def clean_watched_on(self):
+        watched_on = self.cleaned_data["watched_on"]
+        if watched_on and watched_on > timezone.localdate():
+            raise ValidationError("That date is in the future.")
+        return watched_on
+
+    def clean(self):
+        data = super().clean()
+        if "watched" in data and not data["watched"]:
+            data["watched_on"] = None  # unchecking "Watched" drops its date too
+        item = self.instance.item
+        for name, total_name in self.instance.progress_totals.items():
+            total = getattr(item, total_name)
+            value = data.get(name)
+            if total is not None and value is not None and value > total:
+                unit = item._meta.get_field(total_name).name
+                self.add_error(
+                    name, f"{item.title} has {total} {unit}: enter a number from 0 to {total}."
+                )
+        return data
+
+
+@cache
+def tracking_form_class(kind: Kind) -> type[TrackingForm]:
+    """The tracking form of `kind`, made from its saved model's `tracking_fields`."""
+    model = kind.saved_model
+    widgets = {"note": forms.Textarea(attrs={"rows": 2})}
+    if "watched_on" in model.tracking_fields:
+        widgets["watched_on"] = forms.DateInput(attrs={"type": "date"})
+    return forms.modelform_factory(
+        model, form=TrackingForm, fields=model.tracking_fields, widgets=widgets
+    )

@@ -10,6 +10,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F, Q, Value
+from django.db.models.expressions import Combinable
+from django.db.models.functions import Cast, Length
+from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 
 YEAR_VALIDATORS = [MinValueValidator(1870), MaxValueValidator(2100)]
@@ -79,7 +83,105 @@ class Manga(CatalogItem):
         ]
 
 
-class SavedMovie(models.Model):
+class Status(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    ON_HOLD = "on_hold", "On hold"
+    DROPPED = "dropped", "Dropped"
+
+
+SCORE_MIN, SCORE_MAX = 1, 10
+# Typed NULLs: PostgreSQL cannot UNION an untyped NULL column with a number or a date.
+NULL_INTEGER = Cast(Value(None), models.IntegerField())
+NULL_DATE = Cast(Value(None), models.DateField())
+NOTE_MAX_LENGTH = 500
+
+
+def tracking_constraints(kind: str) -> list[models.BaseConstraint]:
+    """The checks every saved table carries, named after its kind."""
+    return [
+        models.CheckConstraint(
+            condition=Q(score__isnull=True) | Q(score__gte=SCORE_MIN, score__lte=SCORE_MAX),
+            name=f"saved_{kind}_score_range",
+        ),
+        models.CheckConstraint(
+            condition=Q(status__in=Status.values), name=f"saved_{kind}_status_valid"
+        ),
+        models.CheckConstraint(
+            condition=LessThanOrEqual(Length("note"), NOTE_MAX_LENGTH),
+            name=f"saved_{kind}_note_length",
+        ),
+    ]
+
+
+class SavedItem(models.Model):
+    """What every saved table has besides its user, its item and its own progress.
+
+    Each kind names its progress: `progress` and `total` read it as numbers (for the
+    bar), `mark_complete()` sets it to the end. Progress past the item's total is
+    refused by database triggers (migration 0003), since a CHECK cannot see the item.
+    """
+
+    item_field: str  # the foreign key to the catalog item
+    progress_field: str  # what `progress` reads
+    tracking_fields: list[str]  # what the person edits, in form order
+    progress_totals: dict[str, str]  # progress field -> the item's total it may not pass
+    progress_unit: str  # what the progress counts, for "12 / 26 episodes"
+
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
+    score = models.PositiveSmallIntegerField(
+        "score",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(SCORE_MIN), MaxValueValidator(SCORE_MAX)],
+        help_text=f"{SCORE_MIN} to {SCORE_MAX}, or empty.",
+    )
+    note = models.CharField(
+        "private note", max_length=NOTE_MAX_LENGTH, blank=True, help_text="Only you see it."
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def item(self) -> CatalogItem:
+        return getattr(self, self.item_field)
+
+    @property
+    def progress(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def total(self) -> int | None:
+        raise NotImplementedError
+
+    def mark_complete(self) -> None:
+        raise NotImplementedError
+
+    @classmethod
+    def feed_columns(cls) -> dict[str, Combinable]:
+        """This kind's tracking as the feed's shared columns: progress, total, progress2,
+        total2 and date (typed NULL where a kind has no such thing)."""
+        raise NotImplementedError
+
+    def load_feed_columns(self, *, progress, total, progress2, total2, date) -> None:
+        """Set this row's tracking (and its item's totals) from the feed's columns."""
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return f"{self.user} saved {self.item}"
+
+
+class SavedMovie(SavedItem):
+    item_field = "movie"
+    progress_field = "watched"
+    tracking_fields = ["watched", "watched_on", "status", "score", "note"]
+    progress_totals: dict[str, str] = {}
+    progress_unit = ""
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
@@ -87,21 +189,55 @@ class SavedMovie(models.Model):
         related_name="saved_movies",
     )
     movie = models.ForeignKey(Movie, on_delete=models.CASCADE, related_name="saves")
-    created = models.DateTimeField(auto_now_add=True)
+    watched = models.BooleanField("watched", default=False)
+    watched_on = models.DateField("watched on", null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "movie"], name="uniq_user_movie"),
+            *tracking_constraints("movie"),
+            models.CheckConstraint(
+                condition=Q(watched=True) | Q(watched_on__isnull=True),
+                name="saved_movie_watched_on_needs_watched",
+            ),
         ]
         indexes = [
             models.Index(fields=["user", "-created", "-id"], name="saved_movie_user_newest"),
         ]
 
-    def __str__(self) -> str:
-        return f"{self.user} saved {self.movie}"
+    @property
+    def progress(self) -> int:
+        return int(self.watched)
+
+    @property
+    def total(self) -> int:
+        return 1
+
+    def mark_complete(self) -> None:
+        self.watched = True
+
+    @classmethod
+    def feed_columns(cls) -> dict[str, Combinable]:
+        return {
+            "progress": Cast("watched", models.IntegerField()),
+            "total": Cast(Value(1), models.IntegerField()),
+            "progress2": NULL_INTEGER,
+            "total2": NULL_INTEGER,
+            "date": F("watched_on"),
+        }
+
+    def load_feed_columns(self, *, progress, total, progress2, total2, date) -> None:
+        self.watched = bool(progress)
+        self.watched_on = date
 
 
-class SavedAnime(models.Model):
+class SavedAnime(SavedItem):
+    item_field = "anime"
+    progress_field = "episode_progress"
+    tracking_fields = ["episode_progress", "status", "score", "note"]
+    progress_totals = {"episode_progress": "episodes"}
+    progress_unit = "episodes"
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
@@ -109,22 +245,55 @@ class SavedAnime(models.Model):
         related_name="saved_anime",
     )
     anime = models.ForeignKey(Anime, on_delete=models.CASCADE, related_name="saves")
-    created = models.DateTimeField(auto_now_add=True)
+    episode_progress = models.PositiveIntegerField("episodes watched", default=0)
 
     class Meta:
         verbose_name_plural = "saved anime"
         constraints = [
             models.UniqueConstraint(fields=["user", "anime"], name="uniq_user_anime"),
+            *tracking_constraints("anime"),
+            models.CheckConstraint(
+                condition=Q(episode_progress__gte=0), name="saved_anime_progress_not_negative"
+            ),
         ]
         indexes = [
             models.Index(fields=["user", "-created", "-id"], name="saved_anime_user_newest"),
         ]
 
-    def __str__(self) -> str:
-        return f"{self.user} saved {self.anime}"
+    @property
+    def progress(self) -> int:
+        return self.episode_progress
+
+    @property
+    def total(self) -> int | None:
+        return self.anime.episodes
+
+    def mark_complete(self) -> None:
+        if self.anime.episodes is not None:
+            self.episode_progress = self.anime.episodes
+
+    @classmethod
+    def feed_columns(cls) -> dict[str, Combinable]:
+        return {
+            "progress": F("episode_progress"),
+            "total": F("anime__episodes"),
+            "progress2": NULL_INTEGER,
+            "total2": NULL_INTEGER,
+            "date": NULL_DATE,
+        }
+
+    def load_feed_columns(self, *, progress, total, progress2, total2, date) -> None:
+        self.episode_progress = progress
+        self.anime.episodes = total
 
 
-class SavedManga(models.Model):
+class SavedManga(SavedItem):
+    item_field = "manga"
+    progress_field = "chapter_progress"
+    tracking_fields = ["chapter_progress", "volume_progress", "status", "score", "note"]
+    progress_totals = {"chapter_progress": "chapters", "volume_progress": "volumes"}
+    progress_unit = "chapters"
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
@@ -132,16 +301,49 @@ class SavedManga(models.Model):
         related_name="saved_manga",
     )
     manga = models.ForeignKey(Manga, on_delete=models.CASCADE, related_name="saves")
-    created = models.DateTimeField(auto_now_add=True)
+    chapter_progress = models.PositiveIntegerField("chapters read", default=0)
+    volume_progress = models.PositiveIntegerField("volumes read", default=0)
 
     class Meta:
         verbose_name_plural = "saved manga"
         constraints = [
             models.UniqueConstraint(fields=["user", "manga"], name="uniq_user_manga"),
+            *tracking_constraints("manga"),
+            models.CheckConstraint(
+                condition=Q(chapter_progress__gte=0, volume_progress__gte=0),
+                name="saved_manga_progress_not_negative",
+            ),
         ]
         indexes = [
             models.Index(fields=["user", "-created", "-id"], name="saved_manga_user_newest"),
         ]
 
-    def __str__(self) -> str:
-        return f"{self.user} saved {self.manga}"
+    @property
+    def progress(self) -> int:
+        return self.chapter_progress
+
+    @property
+    def total(self) -> int | None:
+        return self.manga.chapters
+
+    def mark_complete(self) -> None:
+        if self.manga.chapters is not None:
+            self.chapter_progress = self.manga.chapters
+        if self.manga.volumes is not None:
+            self.volume_progress = self.manga.volumes
+
+    @classmethod
+    def feed_columns(cls) -> dict[str, Combinable]:
+        return {
+            "progress": F("chapter_progress"),
+            "total": F("manga__chapters"),
+            "progress2": F("volume_progress"),
+            "total2": F("manga__volumes"),
+            "date": NULL_DATE,
+        }
+
+    def load_feed_columns(self, *, progress, total, progress2, total2, date) -> None:
+        self.chapter_progress = progress
+        self.manga.chapters = total
+        self.volume_progress = progress2
+        self.manga.volumes = total2

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("saved/", views.saved, name="saved"),
     path("save/<kind:kind>/<int:pk>/", views.save, name="save"),
+    path("track/<kind:kind>/<int:pk>/", views.track, name="track"),
     path("<kindslug:kind>/", views.item_list, name="list"),
     path("<kindslug:kind>/<int:pk>/", views.item_detail, name="item"),
 ]

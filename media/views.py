@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -16,9 +17,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
-from media.forms import DashboardForm, SaveForm, SearchForm
+from media.feed import SORTS, saved_feed, status_counts
+from media.forms import DashboardForm, SaveForm, SearchForm, tracking_form_class
 from media.kinds import KINDS, Kind
-from media.services import is_saved, save_item, saved_feed, unsave_item
+from media.models import Status
+from media.services import get_saved, reconcile_status, save_item, unsave_item
 
 HOME_ITEMS_PER_KIND = 6
 LIST_PER_PAGE = 24
@@ -71,13 +74,26 @@ def item_list(request: HtmxHttpRequest, kind: Kind) -> HttpResponse:
 @require_GET
 def item_detail(request: HtmxHttpRequest, kind: Kind, pk: int) -> HttpResponse:
     item = get_object_or_404(kind.item_model, pk=pk)
+    return render_item_page(request, kind, item, get_saved(request.user, kind, item))
+
+
+def render_item_page(request, kind: Kind, item, saved, form=None, status=200) -> HttpResponse:
     context = {
         "kind": kind,
         "item": item,
-        "saved": is_saved(request.user, kind, item),
-        "next": request.get_full_path(),
+        "saved": saved,
+        "form": form or (tracking_form_class(kind)(instance=saved) if saved else None),
+        "next": request.get_full_path() if request.method == "GET" else item.get_absolute_url(),
     }
-    return render(request, "media/item_detail.html", context)
+    return render(request, "media/item_detail.html", context, status=status)
+
+
+def login_first(request: HtmxHttpRequest, item) -> HttpResponse:
+    """Send an anonymous person to sign in, and back to the item afterwards."""
+    login_redirect = redirect_to_login(item.get_absolute_url())
+    if request.htmx:
+        return HttpResponseClientRedirect(login_redirect.url)
+    return login_redirect
 
 
 @require_POST
@@ -88,10 +104,7 @@ def save(request: HtmxHttpRequest, kind: Kind, pk: int) -> HttpResponse:
     """
     item = get_object_or_404(kind.item_model, pk=pk)
     if not request.user.is_authenticated:
-        login_redirect = redirect_to_login(item.get_absolute_url())
-        if request.htmx:
-            return HttpResponseClientRedirect(login_redirect.url)
-        return login_redirect
+        return login_first(request, item)
 
     form = SaveForm(request.POST)
     if not form.is_valid():
@@ -116,9 +129,77 @@ def save(request: HtmxHttpRequest, kind: Kind, pk: int) -> HttpResponse:
             "saved": saved,
             "next": next_url or "",
         }
-        return render(request, "media/item_detail.html#save-button", context)
+        return render(request, "media/item_detail.html#save-response", context)
     messages.success(request, f"{'Saved' if saved else 'Removed'} “{item.title}”.")
     return see_other(next_url or item.get_absolute_url())
+
+
+@require_http_methods(["GET", "POST"])
+def track(request: HtmxHttpRequest, kind: Kind, pk: int) -> HttpResponse:
+    """Edit what `request.user` tracks on their save of one item.
+
+    GET gives htmx the tracking panel (it loads itself after an htmx Save). POST updates
+    the row: htmx gets the panel (200), or the form with its errors (422); a plain post
+    gets 303 back to `next`, or the item page with the errors (422).
+    """
+    item = get_object_or_404(kind.item_model, pk=pk)
+    if not request.user.is_authenticated:
+        return login_first(request, item)
+    rows = kind.saved_model.objects.filter(user=request.user, **{kind.item_field: item})
+    form_class = tracking_form_class(kind)
+
+    if request.method == "GET":
+        if not request.htmx:
+            return see_other(item.get_absolute_url())
+        saved = get_object_or_404(rows)
+        setattr(saved, kind.item_field, item)
+        return render_tracking(request, kind, saved, form_class(instance=saved))
+
+    with transaction.atomic():
+        # The row lock makes concurrent edits take turns: each ends in one submission.
+        saved = get_object_or_404(rows.select_for_update(of=("self",)))
+        setattr(saved, kind.item_field, item)
+        form = form_class(tracking_data(request, form_class, saved), instance=saved)
+        if form.is_valid():
+            saved = form.save(commit=False)
+            reconcile_status(saved, form.changed_data)
+            saved.save()
+
+    if form.is_valid():
+        if request.htmx:
+            return render_tracking(request, kind, saved, form_class(instance=saved))
+        messages.success(request, f"Updated “{item.title}”.")
+        return see_other(safe_next(request, request.POST.get("next")) or item.get_absolute_url())
+    saved.refresh_from_db()  # show what is stored beside the errors, not the rejected input
+    setattr(saved, kind.item_field, item)
+    if request.htmx:
+        return render_tracking(request, kind, saved, form, status=422)
+    return render_item_page(request, kind, item, saved, form, status=422)
+
+
+def tracking_data(request: HtmxHttpRequest, form_class, saved) -> dict:
+    """The posted fields; with `only`, just those, the rest kept as stored.
+
+    The "+1" and "Watched" buttons post one field (`only`) as an absolute value, so a
+    double-click sets the same value twice instead of adding twice.
+    """
+    only = [name for name in request.POST.getlist("only") if name in form_class.base_fields]
+    if not only:
+        return request.POST
+    stored = form_class(instance=saved)
+    data = {name: stored[name].value() for name in form_class.base_fields}
+    data.update({name: request.POST.get(name) for name in only})
+    return data
+
+
+def render_tracking(request, kind: Kind, saved, form, status=200) -> HttpResponse:
+    context = {
+        "kind": kind,
+        "saved": saved,
+        "form": form,
+        "next": safe_next(request, request.POST.get("next") or request.GET.get("next")) or "",
+    }
+    return render(request, "media/item_detail.html#tracking", context, status=status)
 
 
 @require_GET
@@ -126,17 +207,33 @@ def save(request: HtmxHttpRequest, kind: Kind, pk: int) -> HttpResponse:
 def saved(request: HtmxHttpRequest) -> HttpResponse:
     form = DashboardForm(request.GET)
     if not form.is_valid():
-        context = {"form": form, "feed": None, "active_kind": None}
+        context = {"form": form, "feed": None, "active_kind": None, "sorts": SORTS}
         return render(request, "media/saved.html", context, status=400)
     active_kind = KINDS.get(form.cleaned_data["kind"])
+    kinds = [active_kind] if active_kind else None
     feed = saved_feed(
         request.user,
         per_page=FEED_PER_PAGE,
-        kinds=[active_kind] if active_kind else None,
+        kinds=kinds,
+        status=form.cleaned_data["status"],
+        sort=form.cleaned_data["sort"],
         before=form.cleaned_data["before"],
         after=form.cleaned_data["after"],
     )
-    context = {"form": form, "feed": feed, "active_kind": active_kind}
+    counts = status_counts(request.user, kinds)
+    context = {
+        "form": form,
+        "feed": feed,
+        "entries": [
+            (entry, tracking_form_class(entry.kind)(instance=entry.saved)) for entry in feed.entries
+        ],
+        "active_kind": active_kind,
+        "active_status": form.cleaned_data["status"],
+        "sort": form.cleaned_data["sort"],
+        "sorts": SORTS,
+        "statuses": [(value, label, counts[value]) for value, label in Status.choices],
+        "total": sum(counts.values()),
+    }
     return render(request, "media/saved.html", context)
 
 

@@ -1,0 +1,316 @@
+"""Tracking each kind its own way: constraints, the edit endpoint, and the status rule."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.db import DataError, IntegrityError, transaction
+from django.utils import timezone
+
+from media.kinds import KINDS
+from media.models import Anime, Manga, SavedAnime, SavedManga, SavedMovie, Status
+from media.services import reconcile_status
+from tests.conftest import HTMX
+
+MOVIE, ANIME, MANGA = KINDS["movie"], KINDS["anime"], KINDS["manga"]
+
+
+def track_url(kind, item) -> str:
+    return f"/track/{kind.key}/{item.pk}/"
+
+
+@pytest.fixture
+def saves(user, items) -> dict:
+    return {
+        "movie": SavedMovie.objects.create(user=user, movie=items["movie"]),
+        "anime": SavedAnime.objects.create(user=user, anime=items["anime"]),
+        "manga": SavedManga.objects.create(user=user, manga=items["manga"]),
+    }
+
+
+def refused(queryset, **values) -> bool:
+    """Whether the database refuses `values` on the rows of `queryset`."""
+    try:
+        with transaction.atomic():
+            queryset.update(**values)
+    except (IntegrityError, DataError):
+        return True
+    return False
+
+
+# The database refuses out-of-range values, whatever the path.
+
+
+@pytest.mark.parametrize("kind_key", list(KINDS))
+def test_database_refuses_bad_score_status_and_note(saves, kind_key):
+    rows = type(saves[kind_key]).objects.all()
+    assert refused(rows, score=11)
+    assert refused(rows, score=0)
+    assert refused(rows, status="watching")
+    assert refused(rows, note="x" * 501)
+    assert not refused(rows, score=10, status=Status.DROPPED, note="x" * 500)
+
+
+def test_database_refuses_progress_past_the_total_or_below_zero(saves):
+    anime, manga = SavedAnime.objects.all(), SavedManga.objects.all()
+    assert refused(anime, episode_progress=27)
+    assert refused(anime, episode_progress=-1)
+    assert not refused(anime, episode_progress=26)
+    assert refused(manga, chapter_progress=121)
+    assert refused(manga, volume_progress=7)
+    assert not refused(manga, chapter_progress=120, volume_progress=6)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SavedAnime.objects.create(
+            user=saves["movie"].user,
+            anime=Anime.objects.create(title="Short", year=2000, episodes=1),
+            episode_progress=2,
+        )
+
+
+def test_unknown_total_sets_no_upper_bound(user):
+    ongoing = Manga.objects.create(title="Ongoing", year=2020, chapters=None, volumes=None)
+    saved = SavedManga.objects.create(user=user, manga=ongoing, chapter_progress=5000)
+    assert saved.chapter_progress == 5000
+
+
+def test_database_refuses_a_watch_date_without_watched(saves):
+    movie = SavedMovie.objects.all()
+    assert refused(movie, watched=False, watched_on=date(2024, 1, 1))
+    assert not refused(movie, watched=True, watched_on=date(2024, 1, 1))
+
+
+# The rule that keeps status and progress in step.
+
+
+def test_reaching_the_total_completes(saves):
+    saved = saves["anime"]
+    saved.episode_progress = 26
+    reconcile_status(saved, ["episode_progress"])
+    assert saved.status == Status.COMPLETED
+
+
+def test_completing_sets_progress_to_the_total(saves):
+    manga = saves["manga"]
+    manga.status = Status.COMPLETED
+    reconcile_status(manga, ["status"])
+    assert (manga.chapter_progress, manga.volume_progress) == (120, 6)
+    movie = saves["movie"]
+    movie.status = Status.COMPLETED
+    reconcile_status(movie, ["status"])
+    assert movie.watched and movie.watched_on == timezone.localdate()
+
+
+def test_completing_with_an_unknown_total_keeps_progress(user):
+    ongoing = Anime.objects.create(title="Ongoing", year=2024, episodes=None)
+    saved = SavedAnime.objects.create(user=user, anime=ongoing, episode_progress=7)
+    saved.status = Status.COMPLETED
+    reconcile_status(saved, ["status"])
+    assert (saved.status, saved.episode_progress) == (Status.COMPLETED, 7)
+
+
+def test_moving_back_from_the_end_reopens_and_starting_begins(saves):
+    saved = saves["anime"]
+    saved.episode_progress = 3
+    reconcile_status(saved, ["episode_progress"])
+    assert saved.status == Status.IN_PROGRESS
+    saved.status, saved.episode_progress = Status.COMPLETED, 20
+    reconcile_status(saved, ["episode_progress"])
+    assert saved.status == Status.IN_PROGRESS
+    saved.episode_progress = 0
+    saved.status = Status.COMPLETED
+    reconcile_status(saved, ["episode_progress"])
+    assert saved.status == Status.PLANNED
+
+
+def test_on_hold_and_dropped_are_kept_while_progress_moves(saves):
+    saved = saves["anime"]
+    saved.status, saved.episode_progress = Status.ON_HOLD, 5
+    reconcile_status(saved, ["episode_progress"])
+    assert saved.status == Status.ON_HOLD
+
+
+def test_unwatching_a_movie_clears_its_date_and_completion(saves):
+    movie = saves["movie"]
+    movie.watched, movie.watched_on, movie.status = True, date(2024, 5, 1), Status.COMPLETED
+    movie.watched = False
+    reconcile_status(movie, ["watched"])
+    assert (movie.status, movie.watched_on) == (Status.PLANNED, None)
+
+
+# The edit endpoint.
+
+
+def test_htmx_edit_returns_the_tracking_panel(auth_client, saves, items):
+    response = auth_client.post(
+        track_url(ANIME, items["anime"]),
+        {"episode_progress": "12", "status": "in_progress", "score": "9", "note": "Space jazz."},
+        **HTMX,
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" not in html and html.lstrip().startswith("<section")
+    assert "12 / 26 episodes" in html
+    saved = SavedAnime.objects.get()
+    assert (saved.episode_progress, saved.score, saved.note) == (12, 9, "Space jazz.")
+
+
+def test_plain_edit_redirects_back(auth_client, saves, items):
+    response = auth_client.post(
+        track_url(MANGA, items["manga"]),
+        {
+            "chapter_progress": "120",
+            "volume_progress": "6",
+            "status": "in_progress",
+            "next": "/saved/?sort=title",
+        },
+    )
+    assert (response.status_code, response["Location"]) == (303, "/saved/?sort=title")
+    saved = SavedManga.objects.get()
+    assert (saved.chapter_progress, saved.status) == (120, Status.COMPLETED)
+    assert "Updated “Akira”." in auth_client.get("/saved/").content.decode()
+
+
+def test_watched_switch(auth_client, saves, items):
+    url = track_url(MOVIE, items["movie"])
+    response = auth_client.post(url, {"only": "watched", "watched": "on"}, **HTMX)
+    assert response.status_code == 200
+    assert 'role="switch" aria-checked="true"' in response.content.decode()
+    saved = SavedMovie.objects.get()
+    assert (saved.watched, saved.status, saved.watched_on) == (
+        True,
+        Status.COMPLETED,
+        timezone.localdate(),
+    )
+    response = auth_client.post(url, {"only": "watched", "watched": ""}, **HTMX)
+    assert response.status_code == 200, response.content.decode()
+    saved.refresh_from_db()
+    assert (saved.watched, saved.status, saved.watched_on) == (False, Status.PLANNED, None)
+
+
+def test_plus_one_posted_twice_adds_one(auth_client, saves, items):
+    SavedAnime.objects.update(episode_progress=4, note="kept", score=7)
+    for _ in range(2):  # a double-click sends the same absolute value twice
+        response = auth_client.post(
+            track_url(ANIME, items["anime"]),
+            {"only": "episode_progress", "episode_progress": "5"},
+            **HTMX,
+        )
+        assert response.status_code == 200
+    saved = SavedAnime.objects.get()
+    assert (saved.episode_progress, saved.note, saved.score) == (5, "kept", 7)
+    assert 'name="episode_progress" value="6"' in response.content.decode()  # the next +1
+
+
+def test_plus_one_is_offered_until_the_end(auth_client, saves, items):
+    SavedAnime.objects.update(episode_progress=25)
+    html = auth_client.get(items["anime"].get_absolute_url()).content.decode()
+    assert "+1<span" in html
+    SavedAnime.objects.update(episode_progress=26)
+    html = auth_client.get(items["anime"].get_absolute_url()).content.decode()
+    assert "+1<span" not in html
+
+
+BAD_INPUTS = [
+    ({"episode_progress": "27"}, "Cowboy Bebop has 26 episodes: enter a number from 0 to 26."),
+    ({"episode_progress": "-1"}, "Ensure this value is greater than or equal to 0."),
+    ({"episode_progress": "three"}, "Enter a whole number."),
+    ({"episode_progress": "3", "score": "11"}, "Ensure this value is less than or equal to 10."),
+    ({"episode_progress": "3", "score": "0"}, "Ensure this value is greater than or equal to 1."),
+    ({"episode_progress": "3", "status": "watching"}, "Select a valid choice."),
+    (
+        {"episode_progress": "3", "note": "x" * 501},
+        "Ensure this value has at most 500 characters (it has 501).",
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "message"), BAD_INPUTS)
+@pytest.mark.parametrize("headers", [HTMX, {}], ids=["htmx", "plain"])
+def test_bad_input_is_422_with_its_message_and_changes_nothing(
+    auth_client, saves, items, data, message, headers
+):
+    SavedAnime.objects.update(episode_progress=2, score=5, note="before")
+    before = SavedAnime.objects.values().get()
+    response = auth_client.post(
+        track_url(ANIME, items["anime"]), {"status": "in_progress", **data}, **headers
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert message in html
+    assert "Nothing was changed" in html
+    assert ("<html" in html) is (headers == {})  # plain: the whole page; htmx: the panel
+    assert SavedAnime.objects.values().get() == before
+
+
+def test_bad_watch_date(auth_client, saves, items):
+    response = auth_client.post(
+        track_url(MOVIE, items["movie"]),
+        {"watched": "on", "watched_on": "2999-01-01", "status": "completed"},
+        **HTMX,
+    )
+    assert response.status_code == 422
+    assert "That date is in the future." in response.content.decode()
+    assert not SavedMovie.objects.get().watched
+
+
+def test_editing_an_item_that_is_not_saved_is_404(auth_client, items):
+    response = auth_client.post(track_url(ANIME, items["anime"]), {"episode_progress": "1"})
+    assert response.status_code == 404
+    assert not SavedAnime.objects.exists()
+
+
+def test_editing_another_persons_entry_is_404(auth_client, other_user, items):
+    SavedAnime.objects.create(user=other_user, anime=items["anime"], episode_progress=3)
+    response = auth_client.post(track_url(ANIME, items["anime"]), {"episode_progress": "9"}, **HTMX)
+    assert response.status_code == 404
+    assert SavedAnime.objects.get().episode_progress == 3
+
+
+def test_unknown_item_is_404_and_get_is_not_an_edit(auth_client, saves, items):
+    assert auth_client.post("/track/anime/999999/", {"episode_progress": "1"}).status_code == 404
+    plain = auth_client.get(track_url(ANIME, items["anime"]))
+    assert (plain.status_code, plain["Location"]) == (303, items["anime"].get_absolute_url())
+    panel = auth_client.get(track_url(ANIME, items["anime"]), **HTMX)
+    assert panel.status_code == 200 and "0 / 26 episodes" in panel.content.decode()
+
+
+def test_anonymous_edit_goes_to_login(client, saves, items):
+    response = client.post(track_url(ANIME, items["anime"]), {"episode_progress": "1"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=")
+    assert SavedAnime.objects.get().episode_progress == 0
+
+
+def test_htmx_save_loads_the_tracking_panel_and_unsave_removes_it(auth_client, items):
+    item = items["anime"]
+    saved = auth_client.post(f"/save/anime/{item.pk}/", {"intent": "save"}, **HTMX)
+    html = saved.content.decode()
+    assert f'id="tracking-anime-{item.pk}" hx-swap-oob="true"' in html
+    assert f'hx-get="/track/anime/{item.pk}/' in html
+    assert len(saved.content) < 1024
+    removed = auth_client.post(f"/save/anime/{item.pk}/", {"intent": "unsave"}, **HTMX)
+    assert 'hx-swap-oob="true"></div>' in removed.content.decode()
+
+
+def test_item_page_shows_tracking_only_when_saved(auth_client, saves, items, other_user):
+    html = auth_client.get(items["manga"].get_absolute_url()).content.decode()
+    assert "0 / 120 chapters" in html and ">Chapters read</label>" in html
+    SavedManga.objects.all().delete()
+    html = auth_client.get(items["manga"].get_absolute_url()).content.decode()
+    assert "Edit tracking" not in html
+
+
+def test_admin_shows_the_per_kind_fields(client, saves):
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.create_superuser("root", password="x"))
+    for saved, label in (
+        (saves["movie"], "Watched on"),
+        (saves["anime"], "Episodes watched"),
+        (saves["manga"], "Volumes read"),
+    ):
+        url = f"/admin/media/{saved._meta.model_name}/{saved.pk}/change/"
+        assert label in client.get(url).content.decode()
+        changelist = client.get(f"/admin/media/{saved._meta.model_name}/").content.decode()
+        assert "Planned" in changelist
