@@ -50,3 +50,38 @@ def test_concurrent_saves_make_one_row(user, kind, items):
     assert sorted(set(statuses)) == [200, 303]
     assert len(statuses) == THREADS
     assert kind.saved_model.objects.filter(user=user, **{kind.item_field: item}).count() == 1
+
+
+def test_concurrent_edits_end_in_one_submitted_value(user, items):
+    from media.models import SavedAnime
+
+    item = items["anime"]
+    SavedAnime.objects.create(user=user, anime=item)
+    barrier = threading.Barrier(THREADS)
+    statuses, errors = [], []
+    submitted = [str(n % 26 + 1) for n in range(THREADS)]
+
+    def edit(value):
+        try:
+            client = Client()
+            client.force_login(user)
+            barrier.wait(timeout=30)
+            data = {"episode_progress": value, "status": "in_progress", "note": f"n{value}"}
+            response = client.post(f"/track/anime/{item.pk}/", data, **HTMX)
+            statuses.append(response.status_code)
+        except Exception as error:  # noqa: BLE001 - every failure is reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=edit, args=(value,)) for value in submitted]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert statuses == [200] * THREADS
+    saved = SavedAnime.objects.get()
+    assert str(saved.episode_progress) in submitted
+    assert saved.note == f"n{saved.episode_progress}"  # one submission, not a mix of two

@@ -178,3 +178,92 @@ def test_bad_query_is_400_with_a_message(auth_client, user, query, message):
     response = auth_client.get(f"/saved/?{query}")
     assert response.status_code == 400
     assert message in response.content.decode()
+
+
+def set_tracking(kind_key: str, title: str, **values) -> None:
+    kind = KINDS[kind_key]
+    kind.saved_model.objects.filter(**{f"{kind.item_field}__title": title}).update(**values)
+
+
+@pytest.fixture
+def tracked(user):
+    """Six saves with statuses, scores and update times set; newest saved first."""
+    made = make_saves(user, 6)
+    plan = {
+        made[0][1]: {"status": "completed", "score": 7},
+        made[1][1]: {"status": "in_progress", "score": 9},
+        made[2][1]: {"status": "completed", "score": None},
+        made[3][1]: {"status": "dropped", "score": 2},
+        made[4][1]: {"status": "planned", "score": 9},
+        made[5][1]: {"status": "planned", "score": None},
+    }
+    for n, (key, title) in enumerate(made):
+        set_tracking(key, title, updated=T0 + timedelta(days=10 - abs(n - 3)), **plan[title])
+    return made
+
+
+def test_status_filter_and_counts(auth_client, tracked):
+    response = auth_client.get("/saved/?status=completed")
+    assert titles(response) == [tracked[0][1], tracked[2][1]]
+    html = response.content.decode()
+    for label, count in (("Completed", 2), ("Planned", 2), ("In progress", 1), ("Dropped", 1)):
+        assert f'{label} <span class="count">{count}</span>' in html
+    assert 'Any status <span class="count">6</span>' in html
+    empty = auth_client.get("/saved/?status=on_hold")
+    assert "Nothing here with that status" in empty.content.decode()
+
+
+def test_counts_follow_the_kind_filter(auth_client, tracked):
+    html = auth_client.get("/saved/?kind=movie").content.decode()
+    movies = [title for key, title in tracked if key == "movie"]
+    assert f'Any status <span class="count">{len(movies)}</span>' in html
+
+
+def test_sort_by_title_score_and_update(auth_client, tracked):
+    all_titles = [title for _, title in tracked]
+    assert titles(auth_client.get("/saved/?sort=title")) == sorted(all_titles)
+    # Highest score first, unscored last; ties go by kind (manga, anime, movie), then id.
+    by_score = titles(auth_client.get("/saved/?sort=score"))
+    assert by_score == [all_titles[n] for n in (1, 4, 0, 3, 2, 5)]
+    by_update = titles(auth_client.get("/saved/?sort=updated"))
+    assert by_update == [all_titles[n] for n in (3, 4, 2, 1, 5, 0)]
+
+
+@pytest.mark.parametrize("sort", ["title", "score", "updated", "saved"])
+def test_every_sort_pages_through_every_save_once(auth_client, user, sort):
+    """Walking Next page by page gives the same order as one long page."""
+    made = make_saves(user, 47)
+    for n, (key, title) in enumerate(made):
+        set_tracking(key, title, score=(n % 4) * 3 or None, updated=T0 + timedelta(hours=n % 5))
+    seen, url = [], f"/saved/?sort={sort}"
+    while url:
+        response = auth_client.get(url)
+        seen += titles(response)
+        url = link(response, "next")
+    assert sorted(seen) == sorted(title for _, title in made)
+    assert len(seen) == 47
+    one_page = saved_feed(user, per_page=47, sort=sort)
+    assert seen == [entry.saved.item.title for entry in one_page.entries]
+
+
+@pytest.mark.parametrize("query", ["?status=planned&sort=title", "?kind=anime&sort=score"])
+def test_filtered_and_sorted_query_count_does_not_grow(
+    auth_client, user, django_assert_num_queries, query
+):
+    make_saves(user, 3)
+    few = query_count(auth_client, "/saved/" + query)
+    make_saves(user, 198, start=T0 + timedelta(days=1))
+    KINDS["anime"].saved_model.objects.update(status="planned", score=4)
+    with django_assert_num_queries(few):
+        auth_client.get("/saved/" + query)
+
+
+def test_entries_show_progress(auth_client, user):
+    made = make_saves(user, 3)
+    anime_title = next(title for key, title in made if key == "anime")
+    Anime.objects.filter(title=anime_title).update(episodes=26)
+    set_tracking("anime", anime_title, episode_progress=12, status="in_progress")
+    html = auth_client.get("/saved/").content.decode()
+    assert '<progress value="12" max="26"' in html
+    assert "12 / 26 episodes" in html
+    assert 'role="switch" aria-checked="false"' in html  # the movie's Watched switch
