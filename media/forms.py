@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from media.feed import DEFAULT_SORT, SORTS, Cursor
-from media.kinds import KINDS, Kind
+from media.kinds import KINDS
 from media.models import SavedItem, Status
 
 
@@ -89,12 +89,17 @@ class TrackingForm(forms.ModelForm):
 
 
 @cache
-def tracking_form_class(kind: Kind) -> type[TrackingForm]:
-    """The tracking form of `kind`, made from its saved model's `tracking_fields`."""
-    model = kind.saved_model
+def tracking_form_class(model: type[SavedItem]) -> type[TrackingForm]:
+    """The tracking form of a saved model, made from its `tracking_fields`."""
     widgets = {"note": forms.Textarea(attrs={"rows": 2})}
     if "watched_on" in model.tracking_fields:
         widgets["watched_on"] = forms.DateInput(attrs={"type": "date"})
     return forms.modelform_factory(
         model, form=TrackingForm, fields=model.tracking_fields, widgets=widgets
     )
+
+
+def tracking_form(saved: SavedItem, data=None) -> TrackingForm:
+    """The tracking form of one saved row; its ids stay unique on a page of many entries."""
+    auto_id = f"id_{saved.item_field}_{saved.item.pk}_%s"
+    return tracking_form_class(type(saved))(data, instance=saved, auto_id=auto_id)

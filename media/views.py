@@ -18,7 +18,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
 from media.feed import SORTS, saved_feed, status_counts
-from media.forms import DashboardForm, SaveForm, SearchForm, tracking_form_class
+from media.forms import DashboardForm, SaveForm, SearchForm, tracking_form
 from media.kinds import KINDS, Kind
 from media.models import Status
 from media.services import get_saved, reconcile_status, save_item, unsave_item
@@ -82,8 +82,11 @@ def render_item_page(request, kind: Kind, item, saved, form=None, status=200) ->
         "kind": kind,
         "item": item,
         "saved": saved,
-        "form": form or (tracking_form_class(kind)(instance=saved) if saved else None),
-        "next": request.get_full_path() if request.method == "GET" else item.get_absolute_url(),
+        "form": form or (tracking_form(saved) if saved else None),
+        # After a refused plain post, the form still goes back where it came from.
+        "next": request.get_full_path()
+        if request.method == "GET"
+        else safe_next(request, request.POST.get("next")) or item.get_absolute_url(),
     }
     return render(request, "media/item_detail.html", context, status=status)
 
@@ -146,20 +149,19 @@ def track(request: HtmxHttpRequest, kind: Kind, pk: int) -> HttpResponse:
     if not request.user.is_authenticated:
         return login_first(request, item)
     rows = kind.saved_model.objects.filter(user=request.user, **{kind.item_field: item})
-    form_class = tracking_form_class(kind)
 
     if request.method == "GET":
         if not request.htmx:
             return see_other(item.get_absolute_url())
         saved = get_object_or_404(rows)
         setattr(saved, kind.item_field, item)
-        return render_tracking(request, kind, saved, form_class(instance=saved))
+        return render_tracking(request, kind, saved, tracking_form(saved))
 
     with transaction.atomic():
         # The row lock makes concurrent edits take turns: each ends in one submission.
         saved = get_object_or_404(rows.select_for_update(of=("self",)))
         setattr(saved, kind.item_field, item)
-        form = form_class(tracking_data(request, form_class, saved), instance=saved)
+        form = tracking_form(saved, tracking_data(request, saved))
         if form.is_valid():
             saved = form.save(commit=False)
             reconcile_status(saved, form.changed_data)
@@ -167,7 +169,7 @@ def track(request: HtmxHttpRequest, kind: Kind, pk: int) -> HttpResponse:
 
     if form.is_valid():
         if request.htmx:
-            return render_tracking(request, kind, saved, form_class(instance=saved))
+            return render_tracking(request, kind, saved, tracking_form(saved))
         messages.success(request, f"Updated “{item.title}”.")
         return see_other(safe_next(request, request.POST.get("next")) or item.get_absolute_url())
     saved.refresh_from_db()  # show what is stored beside the errors, not the rejected input
@@ -177,17 +179,18 @@ def track(request: HtmxHttpRequest, kind: Kind, pk: int) -> HttpResponse:
     return render_item_page(request, kind, item, saved, form, status=422)
 
 
-def tracking_data(request: HtmxHttpRequest, form_class, saved) -> dict:
+def tracking_data(request: HtmxHttpRequest, saved) -> dict:
     """The posted fields; with `only`, just those, the rest kept as stored.
 
     The "+1" and "Watched" buttons post one field (`only`) as an absolute value, so a
     double-click sets the same value twice instead of adding twice.
     """
-    only = [name for name in request.POST.getlist("only") if name in form_class.base_fields]
+    fields = saved.tracking_fields
+    only = [name for name in request.POST.getlist("only") if name in fields]
     if not only:
         return request.POST
-    stored = form_class(instance=saved)
-    data = {name: stored[name].value() for name in form_class.base_fields}
+    stored = tracking_form(saved)
+    data = {name: stored[name].value() for name in fields}
     data.update({name: request.POST.get(name) for name in only})
     return data
 
@@ -224,9 +227,7 @@ def saved(request: HtmxHttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "feed": feed,
-        "entries": [
-            (entry, tracking_form_class(entry.kind)(instance=entry.saved)) for entry in feed.entries
-        ],
+        "entries": [(entry, tracking_form(entry.saved)) for entry in feed.entries],
         "active_kind": active_kind,
         "active_status": form.cleaned_data["status"],
         "sort": form.cleaned_data["sort"],

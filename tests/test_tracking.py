@@ -314,3 +314,27 @@ def test_admin_shows_the_per_kind_fields(client, saves):
         assert label in client.get(url).content.decode()
         changelist = client.get(f"/admin/media/{saved._meta.model_name}/").content.decode()
         assert "Planned" in changelist
+
+
+def test_dashboard_ids_are_unique(auth_client, saves, items, user):
+    import re
+    from collections import Counter
+
+    SavedAnime.objects.create(
+        user=user, anime=Anime.objects.create(title="Mushishi", year=2005, episodes=26)
+    )
+    html = auth_client.get("/saved/").content.decode()
+    ids = Counter(re.findall(r'\bid="([^"]+)"', html))
+    assert [name for name, count in ids.items() if count > 1] == []
+    assert html.count('for="id_anime_') == 2 * 4  # each anime entry labels its own four fields
+
+
+def test_refused_plain_edit_from_the_dashboard_goes_back_there(auth_client, saves, items):
+    url = track_url(ANIME, items["anime"])
+    refused = auth_client.post(url, {"episode_progress": "99", "next": "/saved/?sort=title"})
+    assert refused.status_code == 422
+    assert 'name="next" value="/saved/?sort=title"' in refused.content.decode()
+    fixed = auth_client.post(
+        url, {"episode_progress": "9", "status": "planned", "next": "/saved/?sort=title"}
+    )
+    assert (fixed.status_code, fixed["Location"]) == (303, "/saved/?sort=title")
