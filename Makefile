@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HTMX_VERSION := 4.0.1
 CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test lint chromium htmx clean

@@ -25,7 +25,8 @@ from tests.conftest import _test_settings  # noqa: F401 - the same settings as t
 # call, so setting it here, before any test runs, is enough.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
+# Debian's Chromium, or the build named by CHROMIUM; Playwright's own browser otherwise.
+SYSTEM_CHROMIUM = Path(os.environ.get("CHROMIUM") or "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -35,13 +35,14 @@ class Sort:
     label: str
     expression: Callable[[Kind], Combinable]
     descending: bool
+    value_type: type = int  # of the sort value in a cursor (a time travels as microseconds)
     is_time: bool = False
 
 
 SORTS: dict[str, Sort] = {
     "saved": Sort("Recently saved", lambda kind: F("created"), True, is_time=True),
     "updated": Sort("Recently updated", lambda kind: F("updated"), True, is_time=True),
-    "title": Sort("Title", lambda kind: F(f"{kind.item_field}__title"), False),
+    "title": Sort("Title", lambda kind: F(f"{kind.item_field}__title"), False, str),
     "score": Sort(
         "Score", lambda kind: Coalesce("score", Value(0), output_field=IntegerField()), True
     ),
@@ -79,7 +80,7 @@ class Cursor:
             value, kind, pk = json.loads(raw)
         except (binascii.Error, ValueError, TypeError) as error:
             raise ValueError("not a cursor") from error
-        if kind not in KINDS or type(pk) is not int:
+        if type(kind) is not str or kind not in KINDS or type(pk) is not int:
             raise ValueError("not a cursor")
         if sort.is_time:
             if type(value) is not int:
@@ -88,8 +89,8 @@ class Cursor:
                 value = EPOCH + timedelta(microseconds=value)
             except OverflowError as error:
                 raise ValueError("not a cursor") from error
-        elif type(value) is not (str if sort is SORTS["title"] else int):
-            raise ValueError("not a cursor")
+        elif type(value) is not sort.value_type or (type(value) is str and "\x00" in value):
+            raise ValueError("not a cursor")  # PostgreSQL refuses NUL in text
         return cls(value, kind, pk)
 
 
@@ -234,7 +235,9 @@ def saved_feed(
     limit = per_page + 1  # one extra row tells whether another page exists
     branches = [_branch(user, kind, spec, status, cursor, backwards, limit) for kind in kinds]
     rows = _union(branches, spec, backwards, limit)
-    if backwards and len(rows) < limit:
+    if (backwards and len(rows) < limit) or (cursor is not None and not rows):
+        # Paging back reached the start, or a stale link points past the end (its last
+        # entries were removed): show the first page, full.
         return saved_feed(user, per_page=per_page, kinds=kinds, status=status, sort=sort)
 
     entries = [_entry(row, user, spec) for row in rows[:per_page]]

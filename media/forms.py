@@ -15,7 +15,6 @@ class SaveForm(forms.Form):
     """The Save button's form: an explicit intent, so a repeated post repeats, never undoes."""
 
     intent = forms.ChoiceField(choices=[("save", "Save"), ("unsave", "Unsave")])
-    next = forms.CharField(required=False, max_length=2000)
 
 
 class DashboardForm(forms.Form):
@@ -74,17 +73,27 @@ class TrackingForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        saved = self.instance
         if "watched" in data and not data["watched"]:
             data["watched_on"] = None  # unchecking "Watched" drops its date too
-        item = self.instance.item
-        for name, total_name in self.instance.progress_totals.items():
-            total = getattr(item, total_name)
-            value = data.get(name)
-            if total is not None and value is not None and value > total:
-                unit = item._meta.get_field(total_name).name
-                self.add_error(
-                    name, f"{item.title} has {total} {unit}: enter a number from 0 to {total}."
-                )
+        status, total = data.get("status"), saved.total
+        progress = data.get(saved.progress_field)
+        if (
+            "status" in self.changed_data
+            and status not in (None, "", Status.COMPLETED)
+            and total
+            and progress is not None
+            and int(progress) >= total
+        ):
+            # At the end is completed; the person chooses which of the two to change.
+            title = saved.item.title
+            self.add_error(
+                "status",
+                f"{title} is marked watched: uncheck Watched to give it another status."
+                if not saved.progress_unit
+                else f"{title} is at {total} of {total} {saved.progress_unit}, which is "
+                f"completed: lower the {saved.progress_unit} to give it another status.",
+            )
         return data
 
 

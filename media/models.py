@@ -8,6 +8,7 @@ What is special to a kind goes on that kind's saved table, never on a shared one
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q, Value
@@ -23,6 +24,7 @@ class CatalogItem(models.Model):
     """What every catalog entry has; each kind adds the facts of its own."""
 
     kind_key: str  # set on each concrete model: the kinds registry's URL word
+    progress_limits: dict[str, str] = {}  # a total -> the saved progress it bounds
 
     title = models.CharField(max_length=200)
     year = models.PositiveSmallIntegerField(validators=YEAR_VALIDATORS)
@@ -37,6 +39,22 @@ class CatalogItem(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("media:item", kwargs={"kind": self.kind_key, "pk": self.pk})
+
+    def clean(self) -> None:
+        """A total may not drop below what someone has already tracked of it."""
+        super().clean()
+        if self.pk is None:
+            return
+        errors = {}
+        for total_name, progress_name in self.progress_limits.items():
+            total = getattr(self, total_name)
+            if total is not None and self.saves.filter(**{f"{progress_name}__gt": total}).exists():
+                errors[total_name] = (
+                    f"Someone has tracked more {total_name} than {total}: "
+                    "the total cannot be lower."
+                )
+        if errors:
+            raise ValidationError(errors)
 
 
 class Movie(CatalogItem):
@@ -54,6 +72,7 @@ class Movie(CatalogItem):
 
 class Anime(CatalogItem):
     kind_key = "anime"
+    progress_limits = {"episodes": "episode_progress"}
 
     episodes = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Total episodes; empty while unknown."
@@ -68,6 +87,7 @@ class Anime(CatalogItem):
 
 class Manga(CatalogItem):
     kind_key = "manga"
+    progress_limits = {"chapters": "chapter_progress", "volumes": "volume_progress"}
 
     chapters = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Total chapters; empty while unknown."
@@ -149,6 +169,21 @@ class SavedItem(models.Model):
     @property
     def item(self) -> CatalogItem:
         return getattr(self, self.item_field)
+
+    def clean(self) -> None:
+        """Progress may not pass the item's total (the triggers' rule, said kindly)."""
+        super().clean()
+        if getattr(self, f"{self.item_field}_id") is None:
+            return
+        item, errors = self.item, {}
+        for name, total_name in self.progress_totals.items():
+            total, value = getattr(item, total_name), getattr(self, name)
+            if total is not None and value is not None and value > total:
+                errors[name] = (
+                    f"{item.title} has {total} {total_name}: enter a number from 0 to {total}."
+                )
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def progress(self) -> int:

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
@@ -34,8 +35,13 @@ class HtmxHttpRequest(HttpRequest):
 
 def safe_next(request: HttpRequest, candidate: str | None) -> str | None:
     """`candidate` if it is a path or URL on this site, else None."""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    if (
+        candidate
+        and len(candidate) <= 2000
+        and candidate.isprintable()
+        and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return candidate
     return None
@@ -122,7 +128,7 @@ def save(request: HtmxHttpRequest, kind: Kind, pk: int) -> HttpResponse:
         save_item(request.user, kind, item)
     else:
         unsave_item(request.user, kind, item)
-    next_url = safe_next(request, form.cleaned_data["next"])
+    next_url = safe_next(request, request.POST.get("next"))
 
     if request.htmx:
         context = {
@@ -138,6 +144,7 @@ def save(request: HtmxHttpRequest, kind: Kind, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
 def track(request: HtmxHttpRequest, kind: Kind, pk: int) -> HttpResponse:
     """Edit what `request.user` tracks on their save of one item.
 

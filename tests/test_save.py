@@ -166,6 +166,7 @@ def test_anonymous_plain_post_goes_to_login_and_back_to_the_item(client, kind, i
 def test_anonymous_htmx_post_gets_hx_redirect_to_login(client, kind, items):
     item = items[kind.key]
     response = client.post(save_url(kind, item), {"intent": "save"}, **HTMX)
+    assert response.status_code == 200  # htmx follows HX-Redirect on a success only
     assert response["HX-Redirect"] == f"/accounts/login/?next={item.get_absolute_url()}"
     assert not kind.saved_model.objects.exists()
 
@@ -178,3 +179,11 @@ def test_login_returns_to_the_item(client, user, items):
     )
     assert response.status_code == 302
     assert response["Location"] == item.get_absolute_url()
+
+
+@pytest.mark.parametrize("odd", ["/saved/" + "x" * 3000, "/saved/\x00", "/saved/\nSet-Cookie: a=b"])
+def test_odd_next_is_dropped_not_an_error(auth_client, items, odd):
+    kind, item = _movie(items)
+    response = auth_client.post(save_url(kind, item), {"intent": "save", "next": odd})
+    assert (response.status_code, response["Location"]) == (303, item.get_absolute_url())
+    assert kind.saved_model.objects.count() == 1

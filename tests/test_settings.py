@@ -52,5 +52,6 @@ def test_missing_secret_key_fails_the_release_check():
 
 def test_plain_http_defaults_are_reported():
     result = check_deploy({"DEBUG": "0", "SECRET_KEY": PRODUCTION["SECRET_KEY"]})
+    assert result.returncode != 0
     for code in ("W004", "W008", "W012", "W016"):
         assert f"security.{code}" in result.stderr

@@ -161,7 +161,7 @@ def test_plain_edit_redirects_back(auth_client, saves, items):
         {
             "chapter_progress": "120",
             "volume_progress": "6",
-            "status": "in_progress",
+            "status": "planned",
             "next": "/saved/?sort=title",
         },
     )
@@ -313,7 +313,7 @@ def test_admin_shows_the_per_kind_fields(client, saves):
         url = f"/admin/media/{saved._meta.model_name}/{saved.pk}/change/"
         assert label in client.get(url).content.decode()
         changelist = client.get(f"/admin/media/{saved._meta.model_name}/").content.decode()
-        assert "Planned" in changelist
+        assert '<td class="field-status">Planned</td>' in changelist
 
 
 def test_dashboard_ids_are_unique(auth_client, saves, items, user):
@@ -338,3 +338,146 @@ def test_refused_plain_edit_from_the_dashboard_goes_back_there(auth_client, save
         url, {"episode_progress": "9", "status": "planned", "next": "/saved/?sort=title"}
     )
     assert (fixed.status_code, fixed["Location"]) == (303, "/saved/?sort=title")
+
+
+def test_plus_one_past_the_end_is_refused(auth_client, saves, items):
+    SavedAnime.objects.update(episode_progress=26, status="completed")
+    response = auth_client.post(
+        track_url(ANIME, items["anime"]),
+        {"only": "episode_progress", "episode_progress": "27"},
+        **HTMX,
+    )
+    assert response.status_code == 422
+    assert "Cowboy Bebop has 26 episodes" in response.content.decode()
+    assert SavedAnime.objects.get().episode_progress == 26
+
+
+def test_volumes_past_the_total_are_refused(auth_client, saves, items):
+    response = auth_client.post(
+        track_url(MANGA, items["manga"]),
+        {"chapter_progress": "10", "volume_progress": "7", "status": "planned"},
+        **HTMX,
+    )
+    assert response.status_code == 422
+    assert "Akira has 6 volumes: enter a number from 0 to 6." in response.content.decode()
+    assert SavedManga.objects.get().chapter_progress == 0
+
+
+@pytest.mark.parametrize(
+    ("kind_key", "data", "message"),
+    [
+        ("anime", {"episode_progress": "26", "status": "in_progress"}, "lower the episodes"),
+        ("anime", {"episode_progress": "26", "status": "dropped"}, "which is completed"),
+        ("movie", {"watched": "on", "status": "planned"}, "uncheck Watched"),
+    ],
+)
+def test_a_status_that_contradicts_progress_is_refused(
+    auth_client, saves, items, kind_key, data, message
+):
+    saved = saves[kind_key]
+    type(saved).objects.update(status="completed")
+    if kind_key == "anime":
+        SavedAnime.objects.update(episode_progress=26)
+    else:
+        SavedMovie.objects.update(watched=True, watched_on=date(2024, 1, 1))
+    before = type(saved).objects.values().get()
+    response = auth_client.post(track_url(KINDS[kind_key], items[kind_key]), data, **HTMX)
+    assert response.status_code == 422
+    assert message in response.content.decode()
+    assert type(saved).objects.values().get() == before
+
+
+def test_lowering_progress_and_status_together_reopens(auth_client, saves, items):
+    SavedAnime.objects.update(episode_progress=26, status="completed")
+    response = auth_client.post(
+        track_url(ANIME, items["anime"]), {"episode_progress": "20", "status": "on_hold"}, **HTMX
+    )
+    assert response.status_code == 200
+    saved = SavedAnime.objects.get()
+    assert (saved.episode_progress, saved.status) == (20, Status.ON_HOLD)
+
+
+def test_another_persons_panel_cannot_be_read(auth_client, other_user, items):
+    SavedAnime.objects.create(user=other_user, anime=items["anime"], note="private")
+    response = auth_client.get(track_url(ANIME, items["anime"]), **HTMX)
+    assert response.status_code == 404
+    assert "private" not in response.content.decode()
+    page = auth_client.get(items["anime"].get_absolute_url()).content.decode()
+    assert "private" not in page and ">Save</button>" in page
+
+
+def test_unsafe_next_on_an_edit_is_ignored(auth_client, saves, items):
+    response = auth_client.post(
+        track_url(ANIME, items["anime"]),
+        {"episode_progress": "1", "status": "planned", "next": "//evil.example"},
+    )
+    assert (response.status_code, response["Location"]) == (303, items["anime"].get_absolute_url())
+
+
+def test_admin_refuses_progress_past_the_total_with_a_message(client, saves):
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.create_superuser("root", password="x"))
+    saved = saves["anime"]
+    response = client.post(
+        f"/admin/media/savedanime/{saved.pk}/change/",
+        {
+            "user": saved.user_id,
+            "anime": saved.anime_id,
+            "episode_progress": "999",
+            "status": "planned",
+            "score": "",
+            "note": "",
+        },
+    )
+    assert response.status_code == 200
+    assert "Cowboy Bebop has 26 episodes" in response.content.decode()
+    assert SavedAnime.objects.get().episode_progress == 0
+
+
+def test_admin_status_follows_progress(client, saves):
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.create_superuser("root", password="x"))
+    saved = saves["anime"]
+    response = client.post(
+        f"/admin/media/savedanime/{saved.pk}/change/",
+        {
+            "user": saved.user_id,
+            "anime": saved.anime_id,
+            "episode_progress": "26",
+            "status": "planned",
+            "score": "",
+            "note": "",
+        },
+    )
+    assert response.status_code == 302
+    assert SavedAnime.objects.get().status == Status.COMPLETED
+
+
+def test_a_total_cannot_drop_below_tracked_progress(client, saves, items, tmp_path):
+    import json
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import CommandError, call_command
+
+    SavedAnime.objects.update(episode_progress=20)
+    anime = Anime.objects.all()
+    assert refused(anime, episodes=5)  # the database, whatever the path
+    assert not refused(anime, episodes=20)
+
+    client.force_login(get_user_model().objects.create_superuser("root", password="x"))
+    response = client.post(
+        f"/admin/media/anime/{items['anime'].pk}/change/",
+        {"title": "Cowboy Bebop", "year": "1998", "episodes": "5", "synopsis": ""},
+    )
+    assert response.status_code == 200
+    assert "Someone has tracked more episodes than 5" in response.content.decode()
+
+    catalog = tmp_path / "c.json"
+    catalog.write_text(
+        json.dumps({"anime": [{"title": "Cowboy Bebop", "year": 1998, "episodes": 5}]})
+    )
+    with pytest.raises(CommandError, match="Nothing was loaded"):
+        call_command("load_demo_catalog", file=catalog)
+    assert Anime.objects.get().episodes == 20

@@ -1,7 +1,8 @@
 """Progress may not pass the item's total: triggers, because a CHECK cannot read another table.
 
-Each (saved table, progress column, item table, total column) gets a trigger on insert and
-update; an unknown total (NULL) sets no bound. The violation surfaces as IntegrityError.
+Each (saved table, progress column, item table, total column) gets a trigger on the saved
+table's inserts and updates, and one on the item's updates, so neither side can move past
+the other; an unknown total (NULL) sets no bound. A violation surfaces as IntegrityError.
 """
 
 from django.db import migrations
@@ -15,6 +16,10 @@ BOUNDS = [
 
 def names(table, column):
     return f"{table}_{column}_within_total"
+
+
+def total_names(item_table, total):
+    return f"{item_table}_{total}_covers_progress"
 
 
 def create(apps, schema_editor):
@@ -49,6 +54,49 @@ def create(apps, schema_editor):
                 )
 
 
+def create_total_guards(apps, schema_editor):
+    """The other side: an item's total may not drop below progress already tracked."""
+    vendor = schema_editor.connection.vendor
+    for table, column, item_table, total, fk in BOUNDS:
+        name = total_names(item_table, total)
+        below = (
+            f"NEW.{total} < (SELECT MAX({column}) FROM {table} WHERE {fk} = NEW.id)"
+        )
+        message = f"{item_table}.{total} is below progress already tracked in {table}"
+        if vendor == "postgresql":
+            schema_editor.execute(
+                f"""
+                CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF {below} THEN
+                        RAISE EXCEPTION '{message}' USING ERRCODE = 'check_violation';
+                    END IF;
+                    RETURN NEW;
+                END $$;
+                """
+            )
+            schema_editor.execute(
+                f"CREATE TRIGGER {name} BEFORE UPDATE ON {item_table} "
+                f"FOR EACH ROW EXECUTE FUNCTION {name}();"
+            )
+        elif vendor == "sqlite":
+            schema_editor.execute(
+                f"CREATE TRIGGER {name} BEFORE UPDATE OF {total} ON {item_table} "
+                f"WHEN {below} BEGIN SELECT RAISE(ABORT, '{message}'); END;"
+            )
+
+
+def drop_total_guards(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    for _, _, item_table, total, _ in BOUNDS:
+        name = total_names(item_table, total)
+        if vendor == "postgresql":
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {item_table};")
+            schema_editor.execute(f"DROP FUNCTION IF EXISTS {name}();")
+        elif vendor == "sqlite":
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name};")
+
+
 def drop(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     for table, column, *_ in BOUNDS:
@@ -64,4 +112,7 @@ def drop(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("media", "0002_tracking")]
 
-    operations = [migrations.RunPython(create, drop)]
+    operations = [
+        migrations.RunPython(create, drop),
+        migrations.RunPython(create_total_guards, drop_total_guards),
+    ]

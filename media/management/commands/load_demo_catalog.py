@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from media.kinds import KINDS
 
@@ -34,13 +34,16 @@ class Command(BaseCommand):
         if not isinstance(data, dict):
             raise CommandError(f"{file}: expected an object with movies, anime and manga.")
 
-        with transaction.atomic():
-            for key, section in SECTIONS.items():
-                created, updated, unchanged = self.load_kind(KINDS[key], data.get(section, []))
-                self.stdout.write(
-                    f"{KINDS[key].plural}: {created} created, {updated} updated, "
-                    f"{unchanged} unchanged"
-                )
+        try:
+            with transaction.atomic():
+                for key, section in SECTIONS.items():
+                    created, updated, unchanged = self.load_kind(KINDS[key], data.get(section, []))
+                    self.stdout.write(
+                        f"{KINDS[key].plural}: {created} created, {updated} updated, "
+                        f"{unchanged} unchanged"
+                    )
+        except IntegrityError as error:
+            raise CommandError(f"Nothing was loaded: the database refused it ({error}).") from error
 
     def load_kind(self, kind, entries) -> tuple[int, int, int]:
         model = kind.item_model
