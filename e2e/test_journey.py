@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
-from playwright.sync_api import Locator, Page, Route, expect
+from playwright.sync_api import Locator, Page, Response, Route, expect
 
 from e2e.conftest import DESKTOP, PASSWORD, PHONE, Entry, Visitor
 
@@ -69,8 +69,17 @@ def assert_same_document(page: Page, url: str) -> None:
     assert page.evaluate("window.__marker") == 1, "the page navigated"
 
 
-def press(visitor: Visitor, button: Locator, entry: Entry, base_url: str, *, back_to: str):
-    """Press a Save or Unsave button and check how the request went, for either mode.
+def press(
+    visitor: Visitor,
+    button: Locator,
+    entry: Entry,
+    base_url: str,
+    *,
+    back_to: str,
+    path: str | None = None,
+) -> Response:
+    """Press a button whose form posts to `path` (the entry's save URL unless given) with
+    valid input, and check how the request went, for either mode.
 
     With JavaScript: one htmx fetch, answered 200, and the same document stays.
     Without: a plain form post, answered 303, and the browser lands on `back_to`.
@@ -78,9 +87,8 @@ def press(visitor: Visitor, button: Locator, entry: Entry, base_url: str, *, bac
     page = visitor.page
     if visitor.js:
         mark_document(page)
-    with page.expect_response(
-        lambda r: r.request.method == "POST" and r.url == base_url + entry.save_path
-    ) as answer:
+    url = base_url + (path or entry.save_path)
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url == url) as answer:
         button.click()
     response = answer.value
     headers = response.request.all_headers()
@@ -96,6 +104,7 @@ def press(visitor: Visitor, button: Locator, entry: Entry, base_url: str, *, bac
         assert response.status == 303
         assert response.headers["location"] == back_to
         expect(page).to_have_url(base_url + back_to)
+    return response
 
 
 def double_press(visitor: Visitor, entry: Entry, base_url: str, *, same_task: bool) -> None:

@@ -301,18 +301,15 @@ def test_item_page_shows_tracking_only_when_saved(auth_client, saves, items, oth
     assert "Edit tracking" not in html
 
 
-def test_admin_shows_the_per_kind_fields(client, saves):
-    from django.contrib.auth import get_user_model
-
-    client.force_login(get_user_model().objects.create_superuser("root", password="x"))
+def test_admin_shows_the_per_kind_fields(admin_client, saves):
     for saved, label in (
         (saves["movie"], "Watched on"),
         (saves["anime"], "Episodes watched"),
         (saves["manga"], "Volumes read"),
     ):
         url = f"/admin/media/{saved._meta.model_name}/{saved.pk}/change/"
-        assert label in client.get(url).content.decode()
-        changelist = client.get(f"/admin/media/{saved._meta.model_name}/").content.decode()
+        assert label in admin_client.get(url).content.decode()
+        changelist = admin_client.get(f"/admin/media/{saved._meta.model_name}/").content.decode()
         assert '<td class="field-status">Planned</td>' in changelist
 
 
@@ -414,12 +411,9 @@ def test_unsafe_next_on_an_edit_is_ignored(auth_client, saves, items):
     assert (response.status_code, response["Location"]) == (303, items["anime"].get_absolute_url())
 
 
-def test_admin_refuses_progress_past_the_total_with_a_message(client, saves):
-    from django.contrib.auth import get_user_model
-
-    client.force_login(get_user_model().objects.create_superuser("root", password="x"))
+def test_admin_refuses_progress_past_the_total_with_a_message(admin_client, saves):
     saved = saves["anime"]
-    response = client.post(
+    response = admin_client.post(
         f"/admin/media/savedanime/{saved.pk}/change/",
         {
             "user": saved.user_id,
@@ -435,12 +429,9 @@ def test_admin_refuses_progress_past_the_total_with_a_message(client, saves):
     assert SavedAnime.objects.get().episode_progress == 0
 
 
-def test_admin_status_follows_progress(client, saves):
-    from django.contrib.auth import get_user_model
-
-    client.force_login(get_user_model().objects.create_superuser("root", password="x"))
+def test_admin_status_follows_progress(admin_client, saves):
     saved = saves["anime"]
-    response = client.post(
+    response = admin_client.post(
         f"/admin/media/savedanime/{saved.pk}/change/",
         {
             "user": saved.user_id,
@@ -455,10 +446,9 @@ def test_admin_status_follows_progress(client, saves):
     assert SavedAnime.objects.get().status == Status.COMPLETED
 
 
-def test_a_total_cannot_drop_below_tracked_progress(client, saves, items, tmp_path):
+def test_a_total_cannot_drop_below_tracked_progress(admin_client, saves, items, tmp_path):
     import json
 
-    from django.contrib.auth import get_user_model
     from django.core.management import CommandError, call_command
 
     SavedAnime.objects.update(episode_progress=20)
@@ -466,8 +456,7 @@ def test_a_total_cannot_drop_below_tracked_progress(client, saves, items, tmp_pa
     assert refused(anime, episodes=5)  # the database, whatever the path
     assert not refused(anime, episodes=20)
 
-    client.force_login(get_user_model().objects.create_superuser("root", password="x"))
-    response = client.post(
+    response = admin_client.post(
         f"/admin/media/anime/{items['anime'].pk}/change/",
         {"title": "Cowboy Bebop", "year": "1998", "episodes": "5", "synopsis": ""},
     )
