@@ -1,4 +1,4 @@
-"""Shelf's pages and the save endpoint: function views, one per URL."""
+"""Shelf's pages, the save endpoint and the tracking endpoint: function views, one per URL."""
 
 from __future__ import annotations
 
