@@ -1,6 +1,6 @@
 """Progress may not pass the item's total: triggers, because a CHECK cannot read another table.
 
-Each (saved table, progress column, item table, total column) gets a trigger on the saved
+Each (saved table, progress column, item table, total column) gets a guard on the saved
 table's inserts and updates, and one on the item's updates, so neither side can move past
 the other; an unknown total (NULL) sets no bound. A violation surfaces as IntegrityError.
 """
@@ -14,28 +14,38 @@ BOUNDS = [
 ]
 
 
-def names(table, column):
-    return f"{table}_{column}_within_total"
+def guards():
+    """(name, table, events, condition that refuses the row, message), two per bound."""
+    for table, column, item_table, total, fk in BOUNDS:
+        yield (
+            f"{table}_{column}_within_total",
+            table,
+            ["INSERT", "UPDATE"],
+            f"NEW.{column} > (SELECT {total} FROM {item_table} WHERE id = NEW.{fk})",
+            f"{column} is past the {item_table}.{total} of the item",
+        )
+        yield (
+            f"{item_table}_{total}_covers_progress",
+            item_table,
+            [f"UPDATE OF {total}"],
+            f"NEW.{total} < (SELECT MAX({column}) FROM {table} WHERE {fk} = NEW.id)",
+            f"{item_table}.{total} is below progress already tracked in {table}",
+        )
 
 
-def total_names(item_table, total):
-    return f"{item_table}_{total}_covers_progress"
+def sqlite_name(name, event):
+    return f"{name}_{event.split()[0].lower()}"
 
 
 def create(apps, schema_editor):
     vendor = schema_editor.connection.vendor
-    for table, column, item_table, total, fk in BOUNDS:
-        name = names(table, column)
-        past_total = (
-            f"NEW.{column} > (SELECT {total} FROM {item_table} WHERE id = NEW.{fk})"
-        )
-        message = f"{column} is past the {item_table}.{total} of the item"
+    for name, table, events, refused, message in guards():
         if vendor == "postgresql":
             schema_editor.execute(
                 f"""
                 CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
-                    IF {past_total} THEN
+                    IF {refused} THEN
                         RAISE EXCEPTION '{message}' USING ERRCODE = 'check_violation';
                     END IF;
                     RETURN NEW;
@@ -43,76 +53,29 @@ def create(apps, schema_editor):
                 """
             )
             schema_editor.execute(
-                f"CREATE TRIGGER {name} BEFORE INSERT OR UPDATE ON {table} "
+                f"CREATE TRIGGER {name} BEFORE {' OR '.join(events)} ON {table} "
                 f"FOR EACH ROW EXECUTE FUNCTION {name}();"
             )
         elif vendor == "sqlite":
-            for event in ("INSERT", "UPDATE"):
+            for event in events:
                 schema_editor.execute(
-                    f"CREATE TRIGGER {name}_{event.lower()} BEFORE {event} ON {table} "
-                    f"WHEN {past_total} BEGIN SELECT RAISE(ABORT, '{message}'); END;"
+                    f"CREATE TRIGGER {sqlite_name(name, event)} BEFORE {event} ON {table} "
+                    f"WHEN {refused} BEGIN SELECT RAISE(ABORT, '{message}'); END;"
                 )
-
-
-def create_total_guards(apps, schema_editor):
-    """The other side: an item's total may not drop below progress already tracked."""
-    vendor = schema_editor.connection.vendor
-    for table, column, item_table, total, fk in BOUNDS:
-        name = total_names(item_table, total)
-        below = (
-            f"NEW.{total} < (SELECT MAX({column}) FROM {table} WHERE {fk} = NEW.id)"
-        )
-        message = f"{item_table}.{total} is below progress already tracked in {table}"
-        if vendor == "postgresql":
-            schema_editor.execute(
-                f"""
-                CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
-                BEGIN
-                    IF {below} THEN
-                        RAISE EXCEPTION '{message}' USING ERRCODE = 'check_violation';
-                    END IF;
-                    RETURN NEW;
-                END $$;
-                """
-            )
-            schema_editor.execute(
-                f"CREATE TRIGGER {name} BEFORE UPDATE ON {item_table} "
-                f"FOR EACH ROW EXECUTE FUNCTION {name}();"
-            )
-        elif vendor == "sqlite":
-            schema_editor.execute(
-                f"CREATE TRIGGER {name} BEFORE UPDATE OF {total} ON {item_table} "
-                f"WHEN {below} BEGIN SELECT RAISE(ABORT, '{message}'); END;"
-            )
-
-
-def drop_total_guards(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    for _, _, item_table, total, _ in BOUNDS:
-        name = total_names(item_table, total)
-        if vendor == "postgresql":
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {item_table};")
-            schema_editor.execute(f"DROP FUNCTION IF EXISTS {name}();")
-        elif vendor == "sqlite":
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name};")
 
 
 def drop(apps, schema_editor):
     vendor = schema_editor.connection.vendor
-    for table, column, *_ in BOUNDS:
-        name = names(table, column)
+    for name, table, events, _, _ in guards():
         if vendor == "postgresql":
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table};")
             schema_editor.execute(f"DROP FUNCTION IF EXISTS {name}();")
         elif vendor == "sqlite":
-            for event in ("insert", "update"):
-                schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}_{event};")
+            for event in events:
+                schema_editor.execute(f"DROP TRIGGER IF EXISTS {sqlite_name(name, event)};")
 
 
 class Migration(migrations.Migration):
     dependencies = [("media", "0002_tracking")]
 
-    operations = [
-        migrations.RunPython(create, drop),
-        migrations.RunPython(create_total_guards, drop_total_guards),
-    ]
+    operations = [migrations.RunPython(create, drop)]
