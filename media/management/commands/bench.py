@@ -1,0 +1,255 @@
+"""`manage.py bench`: build (or reuse) the scale data and measure Shelf on each database.
+
+For every database URL it migrates, fills the scale data, then measures in a child
+process bound to that database (`--measure`): pages in-process, the feed query against
+its floor, memory, PostgreSQL query plans and load over HTTP. It prints one table with
+every figure and target, and writes the figures as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+DEFAULT_DATABASES = (
+    f"sqlite:///{settings.BASE_DIR / 'bench.sqlite3'}",
+    "postgres://postgres@127.0.0.1:5432/shelf_bench",
+)
+NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+class Command(BaseCommand):
+    help = "Measure Shelf at scale on SQLite and PostgreSQL; print a table and write JSON."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--database", action="append", dest="databases", metavar="URL",
+            help="a database URL to measure (repeatable); default: SQLite and PostgreSQL",
+        )  # fmt: skip
+        parser.add_argument("--repeat", type=int, default=40, help="requests per page and person")
+        parser.add_argument("--seconds", type=int, default=30, help="length of each HTTP load")
+        parser.add_argument("--connections", type=int, default=8, help="wrk's open connections")
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--json", default="docs/benchmark.json", help="where to write figures")
+        parser.add_argument(
+            "--measure", metavar="FILE", help=f"(internal) measure {'this'} database"
+        )
+
+    def handle(self, *args, **options) -> None:
+        if options["measure"]:
+            self.measure_here(options)
+            return
+        runs = {}
+        for url in options["databases"] or DEFAULT_DATABASES:
+            name, figures = self.run_one(url, options)
+            runs[name] = figures
+        report = {
+            "taken": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            "settings": {k: options[k] for k in ("repeat", "seconds", "connections", "seed")},
+            "databases": runs,
+            "targets": targets(runs),
+        }
+        Path(options["json"]).parent.mkdir(parents=True, exist_ok=True)
+        Path(options["json"]).write_text(json.dumps(report, indent=2) + "\n")
+        self.stdout.write(table(report))
+        self.stdout.write(f"\nFigures written to {options['json']}.")
+        if not all(target["met"] for target in report["targets"]):
+            raise CommandError("Some targets were missed: see the table above.")
+
+    def run_one(self, url: str, options) -> tuple[str, dict]:
+        env = os.environ | {
+            "DATABASE_URL": url,
+            "DEBUG": "0",
+            "SECRET_KEY": "bench-" + "k" * 50,
+            "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+        }
+        scheme = urlsplit(url).scheme
+        if scheme.startswith("postgres"):
+            ensure_postgres_database(url)
+        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        self.stderr.write(f"\n== {url}")
+        for step in (
+            ["migrate", "--no-input", "--verbosity", "0"],
+            ["collectstatic", "--no-input", "--verbosity", "0"],
+            ["scale_data", "--seed", str(options["seed"])],
+        ):
+            subprocess.run([*manage, *step], env=env, check=True)
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            measure = ["bench", "--measure", out.name]
+            for key in ("repeat", "seconds", "connections"):
+                measure += [f"--{key}", str(options[key])]
+            subprocess.run([*manage, *measure], env=env, check=True)
+            figures = json.loads(Path(out.name).read_text())
+        return NAMES.get(figures["vendor"], figures["vendor"]), figures
+
+    def measure_here(self, options) -> None:
+        from django.db import connection
+
+        from media import benchmark
+
+        say = self.stderr.write
+        say("  pages in-process…")
+        figures = {"vendor": connection.vendor}
+        figures["pages"] = benchmark.in_process(options["repeat"])
+        say("  the feed query against its floor…")
+        figures["feed"] = benchmark.feed_against_floor(options["repeat"] * 5)
+        say("  memory of one dashboard request…")
+        figures["dashboard_kb"] = benchmark.dashboard_memory()
+        figures["plans"] = benchmark.query_plans()
+        say(f"  over HTTP: 3 loads of {options['seconds']} s…")
+        figures["http"] = benchmark.over_http(options["seconds"], options["connections"])
+        Path(options["measure"]).write_text(json.dumps(figures))
+
+
+def ensure_postgres_database(url: str) -> None:
+    """Create the benchmark's own PostgreSQL database when it does not exist yet."""
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl()
+    try:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            exists = connection.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+            ).fetchone()
+            if not exists:
+                connection.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as error:
+        raise CommandError(
+            f"Cannot reach PostgreSQL at {parts.hostname}:{parts.port}: {error}. "
+            "Start it, or pass --database for each database to measure."
+        ) from error
+
+
+# The targets of issue 4, checked against the figures of one run.
+
+
+def targets(runs: dict) -> list[dict]:
+    found = []
+
+    def check(database: str, name: str, value: float, limit: float, unit: str = "x") -> None:
+        found.append(
+            {"database": database, "target": name, "value": round(value, 3),
+             "limit": limit, "unit": unit, "met": value <= limit}
+        )  # fmt: skip
+
+    for database, run in runs.items():
+        pages = run["pages"]
+        small_dashboard = pages["dashboard, first page"]["small"]["median_ms"]
+        for name in ("dashboard, first page", *(p for p in pages if "deep" in p)):
+            check(
+                database, f"{name} at 100,000 saves ÷ first page at 10 saves",
+                pages[name]["big"]["median_ms"] / small_dashboard, 1.5,
+            )  # fmt: skip
+        mismatched = [
+            name for name, people in pages.items()
+            if "small" in people and people["small"]["queries"] != people["big"]["queries"]
+        ]  # fmt: skip
+        deep = [p for p in pages if "deep" in p]
+        mismatched += [
+            p for p in deep
+            if pages[p]["big"]["queries"] != pages["dashboard, first page"]["small"]["queries"]
+        ]  # fmt: skip
+        check(database, "pages whose query count differs at 10 and 100,000 saves",
+              len(mismatched), 0, "pages")  # fmt: skip
+        if database == "PostgreSQL":
+            check(database, "feed query ÷ its single-table floor", run["feed"]["ratio"], 2)
+        floor = pages["floor (trivial view)"]
+        for person in ("small", "big"):
+            htmx = pages["save/unsave, htmx"][person]
+            check(database, f"save/unsave by htmx ÷ floor ({LABELS[person]})",
+                  htmx["median_ms"] / floor[person]["median_ms"], 2)  # fmt: skip
+            check(database, f"save/unsave htmx answer ({LABELS[person]})",
+                  htmx["bytes"], 1023, "bytes")  # fmt: skip
+        errors = sum(load["errors"] for load in run["http"].values() if isinstance(load, dict))
+        check(database, "errors under load", errors, 0, "errors")
+        memory = run["dashboard_kb"]
+        check(database, "dashboard memory at 100,000 ÷ at 10 saves",
+              memory["big"] / memory["small"], 1.5)  # fmt: skip
+        if run["plans"]:
+            scans = sorted({t for plan in run["plans"].values() for t in plan["seq_scans"]})
+            check(database, "sequential scans of saved or catalog tables in plans",
+                  len(scans), 0, "tables")  # fmt: skip
+    return found
+
+
+LABELS = {"small": "10 saves", "big": "100,000 saves"}
+
+
+def table(report: dict) -> str:
+    """Every figure of the run as one Markdown table (readable in a terminal and in README)."""
+    runs = report["databases"]
+    columns = [(database, person) for database in runs for person in ("small", "big")]
+    header = ["", *(f"{database}, {LABELS[person]}" for database, person in columns)]
+    rows = [header, ["---"] * len(header)]
+
+    def section(title: str) -> None:
+        rows.append([f"**{title}**", *[""] * len(columns)])
+
+    section("In-process: median / p95 ms, × floor, queries")
+    first = next(iter(runs.values()))
+    for name in first["pages"]:
+        cells = [name]
+        for database, person in columns:
+            page = runs[database]["pages"][name].get(person)
+            floor = runs[database]["pages"]["floor (trivial view)"][person]["median_ms"]
+            cells.append(
+                "–" if page is None else
+                f"{page['median_ms']:.2f} / {page['p95_ms']:.2f} · ×{page['median_ms'] / floor:.1f}"
+                f" · {page['queries']} q"
+            )  # fmt: skip
+        rows.append(cells)
+    section("Feed query (newest 50) against its single-table floor: median ms")
+    rows.append(
+        ["feed ÷ floor"]
+        + [
+            f"{runs[d]['feed']['feed_ms']:.3f} ÷ {runs[d]['feed']['floor_ms']:.3f}"
+            f" = ×{runs[d]['feed']['ratio']:.2f}" if p == "big" else "–"
+            for d, p in columns
+        ]
+    )  # fmt: skip
+    section("Memory")
+    rows.append(
+        ["one dashboard request allocates (peak)"]
+        + [f"{runs[d]['dashboard_kb'][p]:,.0f} KiB" for d, p in columns]
+    )
+    rows.append(
+        ["gunicorn worker, peak RSS under load"]
+        + [
+            f"{runs[d]['http']['worker_peak_mb']:.0f} MiB" if p == "big" else "–"
+            for d, p in columns
+        ]
+    )
+    section(
+        f"Over HTTP ({report['settings']['seconds']} s each, wrk): req/s · p50 / p99 ms · errors"
+    )
+    for name in ("item page", "dashboard", "save/unsave, htmx"):
+        cells = [name]
+        for database, person in columns:
+            load = runs[database]["http"][name]
+            cells.append(
+                f"{load['rps']:.0f} · {load['p50_ms']:.1f} / {load['p99_ms']:.1f}"
+                f" · {load['errors']}" if person == "big" else "–"
+            )  # fmt: skip
+        rows.append(cells)
+    section("Targets")
+    for target in report["targets"]:
+        mark = "met" if target["met"] else "MISSED"
+        rows.append(
+            [f"{target['database']}: {target['target']}",
+             f"{target['value']:g} {target['unit']} (limit {target['limit']:g}): {mark}",
+             *[""] * (len(columns) - 1)]
+        )  # fmt: skip
+    return "\n".join("| " + " | ".join(row) + " |" for row in rows)
