@@ -35,7 +35,10 @@ def test_saved_tables_name_their_constraint_and_index(kind):
     names = [c.name for c in meta.constraints]
     assert names[0] == f"uniq_user_{kind.key}"
     assert {f"saved_{kind.key}_score_range", f"saved_{kind.key}_note_length"} <= set(names)
-    assert [i.fields for i in meta.indexes] == [["user", "-created", "-id"]]
+    assert [i.fields for i in meta.indexes] == [
+        ["user", "-created", "-id"],
+        ["user", "-updated", "-id"],
+    ]
     assert meta.get_field(kind.item_field).related_model is kind.item_model
 
 
