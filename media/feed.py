@@ -1,8 +1,9 @@
 """The Saved dashboard's feed: one page of a person's saves across kinds, in one query.
 
-The database unions the saved tables (each joined to its items), orders and cuts the
-result. Pages are keyset cursors on (sort value, kind, id): nothing is counted or skipped,
-so a deep page costs what the first one does.
+The database takes the first keys of each saved table from its index, orders and cuts
+their union to one page, and only then joins those rows to their items. Pages are keyset
+cursors on (sort value, kind, id): nothing is counted or skipped, so a deep page costs
+what the first one does.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.db import connection
 from django.db.models import F, IntegerField, Q, Sum, Value
-from django.db.models.expressions import Combinable
+from django.db.models.expressions import Combinable, RawSQL
 from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import is_aware, make_aware
@@ -49,7 +50,8 @@ SORTS: dict[str, Sort] = {
 }
 DEFAULT_SORT = "saved"
 
-# Every branch of the union yields these columns, in this order.
+# Each kind's part of the page's keys, then of its rows, yields these columns in this order.
+KEY_COLUMNS = ("feed_sort", "feed_rank", "feed_id")
 COLUMNS = (
     "feed_sort", "feed_rank", "feed_id", "feed_created", "feed_updated", "feed_item",
     "feed_title", "feed_year", "feed_status", "feed_score", "feed_note",
@@ -124,20 +126,32 @@ def _beyond(kind: Kind, cursor: Cursor, less: bool) -> Q:
     return Q(**{f"feed_sort__{loose if rank_is_beyond else strict}": cursor.value})
 
 
-def _branch(user, kind: Kind, sort: Sort, status, cursor, backwards: bool, limit: int):
+def _keys(user, kind: Kind, sort: Sort, status, cursor, backwards: bool, limit: int):
+    """SQL for the first `limit` (sort value, kind rank, id) of `kind` past the cursor."""
     descending = sort.descending != backwards
     rows = kind.saved_model.objects.filter(user=user).annotate(feed_sort=sort.expression(kind))
     if status:
         rows = rows.filter(status=status)
     if cursor is not None:
         rows = rows.filter(_beyond(kind, cursor, less=descending))
-    # Each branch is ordered and cut on its own, so the union never holds more than
-    # `limit` rows per kind, whatever the size of the collection.
+    # Each kind is ordered and cut on its own (by its index), so the union never holds
+    # more than `limit` keys per kind, whatever the size of the collection.
     order = ("-feed_sort", "-id") if descending else ("feed_sort", "id")
-    columns = kind.saved_model.feed_columns()
     return (
         rows.order_by(*order)
+        .annotate(feed_rank=Value(KIND_RANK[kind.key]), feed_id=F("id"))
+        .values_list(*KEY_COLUMNS)[:limit]
+        .query.sql_with_params()
+    )
+
+
+def _rows(kind: Kind, sort: Sort):
+    """SQL for every feed column of the rows of `kind` whose keys made the page."""
+    chosen = RawSQL(f"SELECT feed_id FROM feed_page WHERE feed_rank = {KIND_RANK[kind.key]}", ())
+    return (
+        kind.saved_model.objects.filter(id__in=chosen)
         .annotate(
+            feed_sort=sort.expression(kind),
             feed_rank=Value(KIND_RANK[kind.key]),
             feed_id=F("id"),
             feed_created=F("created"),
@@ -148,29 +162,33 @@ def _branch(user, kind: Kind, sort: Sort, status, cursor, backwards: bool, limit
             feed_status=F("status"),
             feed_score=F("score"),
             feed_note=F("note"),
-            **{f"feed_{name}": expression for name, expression in columns.items()},
+            **{f"feed_{name}": value for name, value in kind.saved_model.feed_columns().items()},
         )
-        .values_list(*COLUMNS)[:limit]
+        .order_by()
+        .values_list(*COLUMNS)
         .query.sql_with_params()
     )
 
 
-def _union(branches, sort: Sort, backwards: bool, limit: int) -> list[tuple]:
-    # Django refuses LIMIT inside a UNION on SQLite, so the statement is put together
-    # here from the compiled branches: each one a subquery, ordered and cut again outside.
-    direction = "DESC" if sort.descending != backwards else "ASC"
-    columns = ", ".join(COLUMNS)
+def _union(parts, columns) -> tuple[str, list]:
     sql = " UNION ALL ".join(
-        f"SELECT {columns} FROM ({branch_sql}) AS branch_{i}"
-        for i, (branch_sql, _) in enumerate(branches)
+        f"SELECT {', '.join(columns)} FROM ({part_sql}) AS part_{i}"
+        for i, (part_sql, _) in enumerate(parts)
     )
-    sql += (
-        f" ORDER BY feed_sort {direction}, feed_rank {direction}, feed_id {direction}"
-        f" LIMIT {int(limit)}"
-    )
-    params = [param for _, branch_params in branches for param in branch_params]
+    return sql, [param for _, part_params in parts for param in part_params]
+
+
+def _page_rows(keys, rows, sort: Sort, backwards: bool, limit: int) -> list[tuple]:
+    # One statement: the page's keys are chosen from each kind's index (feed_page), then
+    # only those rows are joined to their items. Django refuses LIMIT inside a UNION on
+    # SQLite, so the statement is put together here from the compiled parts.
+    direction = "DESC" if sort.descending != backwards else "ASC"
+    order = f" ORDER BY feed_sort {direction}, feed_rank {direction}, feed_id {direction}"
+    keys_sql, keys_params = _union(keys, KEY_COLUMNS)
+    rows_sql, rows_params = _union(rows, COLUMNS)
+    sql = f"WITH feed_page AS ({keys_sql}{order} LIMIT {int(limit)}) {rows_sql}{order}"
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, keys_params + rows_params)
         return cursor.fetchall()
 
 
@@ -233,8 +251,8 @@ def saved_feed(
     backwards = after is not None
     cursor = after if backwards else before
     limit = per_page + 1  # one extra row tells whether another page exists
-    branches = [_branch(user, kind, spec, status, cursor, backwards, limit) for kind in kinds]
-    rows = _union(branches, spec, backwards, limit)
+    keys = [_keys(user, kind, spec, status, cursor, backwards, limit) for kind in kinds]
+    rows = _page_rows(keys, [_rows(kind, spec) for kind in kinds], spec, backwards, limit)
     if (backwards and len(rows) < limit) or (cursor is not None and not rows):
         # Paging back reached the start, or a stale link points past the end (its last
         # entries were removed): show the first page, full.
