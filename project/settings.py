@@ -101,6 +101,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif env_bool("DATABASE_PREPARED_STATEMENTS", True):
+    # Statements a connection runs again (the session, the user, the feed) are parsed and
+    # planned once: the feed's plan costs more than running it. Turn this off behind a
+    # pooler in transaction mode that cannot keep prepared statements.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "server_side_binding": True,
+            "prepare_threshold": 5,
+            "options": "-c plan_cache_mode=force_generic_plan",
+        }
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
