@@ -204,7 +204,7 @@ def test_save_and_unsave_journey(js, visit, live_server, catalog):
     expect(page.locator("li.entry .entry-title")).to_have_text(saved_titles)
     expect(unsave_button(page.locator("li.entry"))).to_have_count(len(saved_titles))
     expect(page.get_by_role("link", name=catalog["paprika"].title)).to_have_count(0)
-    link = dashboard_entry(page, movie).get_by_role("link", name=movie.title)
+    link = dashboard_entry(page, movie).get_by_role("link", name=movie.title, exact=True)
     expect(link).to_be_visible()
     expect(link).to_have_attribute("href", movie.path)
     assert not visitor.traffic.problems, visitor.traffic.problems

@@ -89,8 +89,10 @@ def render_item_page(request, kind: Kind, item, saved, form=None, status=200) ->
         "item": item,
         "saved": saved,
         "form": form or (tracking_form(saved) if saved else None),
-        # After a refused plain post, the form still goes back where it came from.
-        "next": request.get_full_path()
+        # Opened from a dashboard entry's "Edit tracking": the form starts open, and goes
+        # back where it came from; so does a refused plain post.
+        "editing": request.GET.get("edit") == "1",
+        "next": safe_next(request, request.GET.get("next")) or request.get_full_path()
         if request.method == "GET"
         else safe_next(request, request.POST.get("next")) or item.get_absolute_url(),
     }
@@ -203,11 +205,15 @@ def tracking_data(request: HtmxHttpRequest, saved) -> dict:
 
 
 def render_tracking(request, kind: Kind, saved, form, status=200) -> HttpResponse:
+    data = request.POST if request.method == "POST" else request.GET
     context = {
         "kind": kind,
         "saved": saved,
         "form": form,
-        "next": safe_next(request, request.POST.get("next") or request.GET.get("next")) or "",
+        "next": safe_next(request, data.get("next")) or "",
+        # A dashboard entry's quick buttons keep it compact; "Edit tracking" opens the form.
+        "compact": data.get("compact") == "1" and not form.errors,
+        "editing": data.get("edit") == "1",
     }
     return render(request, "media/item_detail.html#tracking", context, status=status)
 
@@ -234,7 +240,6 @@ def saved(request: HtmxHttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "feed": feed,
-        "entries": [(entry, tracking_form(entry.saved)) for entry in feed.entries],
         "active_kind": active_kind,
         "active_status": form.cleaned_data["status"],
         "sort": form.cleaned_data["sort"],

@@ -323,7 +323,46 @@ def test_dashboard_ids_are_unique(auth_client, saves, items, user):
     html = auth_client.get("/saved/").content.decode()
     ids = Counter(re.findall(r'\bid="([^"]+)"', html))
     assert [name for name, count in ids.items() if count > 1] == []
-    assert html.count('for="id_anime_') == 2 * 4  # each anime entry labels its own four fields
+    assert html.count('class="track-edit"') == 4  # every entry offers its own edit form
+    assert "<details" not in html  # ...loaded when asked, not rendered 20 times per page
+
+
+def test_dashboard_edit_loads_the_form_in_place_or_opens_the_item(auth_client, saves, items):
+    anime = items["anime"]
+    html = auth_client.get("/saved/").content.decode()
+    item_link = f'href="{anime.get_absolute_url()}?edit=1&amp;next=/saved/#tracking-anime-'
+    assert item_link in html
+    assert f'hx-get="/track/anime/{anime.pk}/?edit=1&amp;next=/saved/"' in html
+
+    # With htmx: the whole panel, its form open and focused, going back to the dashboard.
+    panel = auth_client.get(f"/track/anime/{anime.pk}/?edit=1&next=/saved/", **HTMX)
+    body = panel.content.decode()
+    assert panel.status_code == 200 and "<html" not in body
+    assert '<details class="track-details" open>' in body and "<summary autofocus>" in body
+    assert body.count('for="id_anime_') == 4
+    assert 'name="next" value="/saved/"' in body
+
+    # Without JavaScript: the item page with the form open; saving it goes back there.
+    page = auth_client.get(f"{anime.get_absolute_url()}?edit=1&next=/saved/").content.decode()
+    assert '<details class="track-details" open>' in page
+    assert 'name="next" value="/saved/"' in page
+    done = auth_client.post(
+        track_url(ANIME, anime),
+        {"episode_progress": "4", "status": "in_progress", "next": "/saved/"},
+    )
+    assert (done.status_code, done["Location"]) == (303, "/saved/")
+    odd = auth_client.get(f"{anime.get_absolute_url()}?edit=1&next=https://evil.example/")
+    assert 'value="https://evil.example/"' not in odd.content.decode()  # back here instead
+
+
+def test_quick_buttons_keep_a_dashboard_entry_compact(auth_client, saves, items):
+    url = track_url(ANIME, items["anime"])
+    data = {"only": "episode_progress", "episode_progress": "1", "next": "/saved/"}
+    compact = auth_client.post(url, {**data, "compact": "1"}, **HTMX).content.decode()
+    assert 'class="track-edit"' in compact and "<details" not in compact
+    assert 'name="compact" value="1"' in compact  # the next press stays compact too
+    full = auth_client.post(url, {**data, "episode_progress": "2"}, **HTMX).content.decode()
+    assert "<details" in full and 'class="track-edit"' not in full
 
 
 def test_refused_plain_edit_from_the_dashboard_goes_back_there(auth_client, saves, items):
