@@ -20,12 +20,13 @@ import tracemalloc
 import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from http.cookies import SimpleCookie
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
@@ -258,31 +259,71 @@ def feed_against_floor(repeat: int) -> dict:
 
 
 SEQ_SCAN = re.compile(r"Seq Scan on (media_\w+)")
+PLAN_PAGES = {
+    "home": "/",
+    "list page": "/movies/?page=40",
+    "search": "/movies/?q=silver",
+    "dashboard": "/saved/",
+    "dashboard, by title": "/saved/?sort=title",
+    "dashboard, in progress": "/saved/?status=in_progress",
+}
 
 
-def query_plans() -> dict:
-    """EXPLAIN of the dashboard's and a list page's queries (PostgreSQL only)."""
-    if connection.vendor != "postgresql":
-        return {}
-    user = get_user_model().objects.get(username=BIG_USER)
-    client = signed_in(user)
-    pages = {"dashboard": "/saved/", "list page": "/movies/?page=40", "search": "/movies/?q=silver"}
+def pg_type(value) -> str:
+    """The type psycopg gives a Python value it binds, for a PREPARE that states types."""
+    for python, sql_type in ((bool, "boolean"), (int, "bigint"), (datetime, "timestamptz"),
+                             (date, "date"), (float, "double precision")):  # fmt: skip
+        if isinstance(value, python):
+            return sql_type
+    return "text"
+
+
+def explain(sql: str, params: list, *, generic: bool) -> str:
+    """PostgreSQL's plan for a statement, as run once with these values (custom) or as a
+    prepared statement reuses it whatever the values (generic)."""
+    with connection.cursor() as cursor:
+        if not generic:
+            cursor.execute("EXPLAIN " + sql, params)
+            return "\n".join(row[0] for row in cursor.fetchall())
+        from psycopg import sql as pgsql
+
+        numbered = iter(range(1, len(params) + 1))
+        text = re.sub(r"%s|%%", lambda m: f"${next(numbered)}" if m[0] == "%s" else "%", sql)
+        values = ", ".join(pgsql.Literal(p).as_string(cursor.connection) for p in params)
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        types = ", ".join(pg_type(param) for param in params)
+        cursor.execute(f"PREPARE shelf_plan{f'({types})' if params else ''} AS {text}")
+        try:
+            cursor.execute(f"EXPLAIN EXECUTE shelf_plan{f'({values})' if params else ''}")
+            return "\n".join(row[0] for row in cursor.fetchall())
+        finally:
+            cursor.execute("DEALLOCATE shelf_plan")
+
+
+def page_plans(client: Client, pages: dict[str, str] = PLAN_PAGES) -> dict:
+    """Custom and generic plans of every query the pages make on Shelf's own tables."""
     plans = {}
-    with bench_urls():
-        for name, url in pages.items():
-            statements = capture_sql(lambda url=url: client.get(url))
-            for number, (sql, params) in enumerate(statements):
-                if "media_" not in sql:
-                    continue  # the session and user lookups
-                with connection.cursor() as cursor:
-                    cursor.execute("EXPLAIN " + sql, params)
-                    plan = "\n".join(row[0] for row in cursor.fetchall())
-                plans[f"{name} #{number}"] = {
+    for name, url in pages.items():
+        statements = capture_sql(lambda url=url: client.get(url))
+        for number, (sql, params) in enumerate(statements):
+            if "media_" not in sql:
+                continue  # the session and user lookups
+            for generic in (False, True):
+                plan = explain(sql, params, generic=generic)
+                plans[f"{name} #{number}{' (generic)' if generic else ''}"] = {
                     "sql": sql[:300],
                     "plan": plan,
                     "seq_scans": SEQ_SCAN.findall(plan),
                 }
     return plans
+
+
+def query_plans() -> dict:
+    """The plans of the dashboard's and the catalog pages' queries at scale (PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        return {}
+    with bench_urls(), transaction.atomic():
+        return page_plans(signed_in(get_user_model().objects.get(username=BIG_USER)))
 
 
 # Over HTTP: gunicorn as the Procfile starts it, and wrk on loopback.

@@ -68,6 +68,7 @@ class Movie(CatalogItem):
         constraints = [
             models.UniqueConstraint(fields=["title", "year"], name="uniq_movie_title_year"),
         ]
+        indexes = [models.Index(fields=["-year", "title"], name="movie_newest")]
 
 
 class Anime(CatalogItem):
@@ -83,6 +84,7 @@ class Anime(CatalogItem):
         constraints = [
             models.UniqueConstraint(fields=["title", "year"], name="uniq_anime_title_year"),
         ]
+        indexes = [models.Index(fields=["-year", "title"], name="anime_newest")]
 
 
 class Manga(CatalogItem):
@@ -101,6 +103,7 @@ class Manga(CatalogItem):
         constraints = [
             models.UniqueConstraint(fields=["title", "year"], name="uniq_manga_title_year"),
         ]
+        indexes = [models.Index(fields=["-year", "title"], name="manga_newest")]
 
 
 class Status(models.TextChoices):

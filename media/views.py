@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.views import redirect_to_login
-from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -26,6 +28,8 @@ from media.services import get_saved, reconcile_status, save_item, unsave_item
 
 HOME_ITEMS_PER_KIND = 6
 LIST_PER_PAGE = 24
+MAX_LIST_PAGE = 100_000  # beyond any catalog; keeps OFFSET an ordinary number
+SEARCH_COUNT_LIMIT = 1000
 FEED_PER_PAGE = 20
 
 
@@ -55,24 +59,82 @@ def see_other(url: str) -> HttpResponseRedirect:
 @require_GET
 def home(request: HtmxHttpRequest) -> HttpResponse:
     shelves = [
-        (kind, kind.item_model.objects.order_by("-year", "title")[:HOME_ITEMS_PER_KIND])
+        (
+            kind,
+            kind.item_model.objects.defer("synopsis").order_by("-year", "title")[
+                :HOME_ITEMS_PER_KIND
+            ],
+        )
         for kind in KINDS.values()
     ]
     return render(request, "media/home.html", {"shelves": shelves})
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a catalog list, found without counting the catalog (see `list_page`)."""
+
+    number: int
+    object_list: list
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def list_page(items, number: str | None, per_page: int = LIST_PER_PAGE) -> ListPage:
+    """Page `number` of `items`: one row more than a page tells whether another follows.
+
+    A junk or out-of-range number shows the first page, never an error.
+    """
+    try:
+        wanted = max(1, min(int(number or 1), MAX_LIST_PAGE))
+    except ValueError:
+        wanted = 1
+    start = (wanted - 1) * per_page
+    rows = list(items[start : start + per_page + 1])
+    if not rows and wanted > 1:
+        return list_page(items, "1", per_page)
+    return ListPage(wanted, rows[:per_page], len(rows) > per_page)
 
 
 @require_GET
 def item_list(request: HtmxHttpRequest, kind: Kind) -> HttpResponse:
     form = SearchForm(request.GET)
     query = form.cleaned_data["q"] if form.is_valid() else ""
-    items = kind.item_model.objects.order_by("title", "year", "pk")
+    items = kind.item_model.objects.order_by("title", "year")  # unique: its index orders it
+    matches = None
     if query:
-        items = items.filter(title__icontains=query)
-    page = Paginator(items, LIST_PER_PAGE).get_page(request.GET.get("page"))
+        # Ordered by an expression no b-tree index holds, so the planner (whose prepared,
+        # generic plan cannot see the term) reaches the matches through the title's
+        # trigram index and sorts them, rather than walk the whole catalog in title order.
+        items = items.filter(title__icontains=query).order_by(Lower("title"), "year")
+        # Counted up to a bound, so a common word costs no more than a rare one.
+        matches = items.order_by()[: SEARCH_COUNT_LIMIT + 1].count()
     return render(
         request,
         "media/item_list.html",
-        {"kind": kind, "page": page, "query": query, "form": form},
+        {
+            "kind": kind,
+            "page": list_page(items.defer("synopsis"), request.GET.get("page")),
+            "query": query,
+            "form": form,
+            "matches": min(matches or 0, SEARCH_COUNT_LIMIT),
+            "more_matches": matches is not None and matches > SEARCH_COUNT_LIMIT,
+        },
         status=200 if form.is_valid() else 400,
     )
 

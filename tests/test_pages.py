@@ -37,13 +37,35 @@ def test_list_page_paginates(client, db):
     Movie.objects.bulk_create(Movie(title=f"Film {n:02d}", year=1990) for n in range(30))
     first = client.get("/movies/").content.decode()
     assert first.count('class="card-title"') == 24
-    assert "Page 1 of 2" in first
+    assert "Page 1" in first and 'rel="next"' in first and 'rel="prev"' not in first
     second = client.get("/movies/?page=2").content.decode()
     assert second.count('class="card-title"') == 6
     assert "Film 29" in second and "Film 00" not in second
+    assert 'rel="prev"' in second and 'rel="next"' not in second
     # Out-of-range and junk page numbers fall back to a real page, never an error.
-    assert client.get("/movies/?page=99").status_code == 200
-    assert client.get("/movies/?page=abc").status_code == 200
+    for junk in ("99", "abc", "-3", "9" * 40):
+        response = client.get(f"/movies/?page={junk}")
+        assert response.status_code == 200 and "Film 00" in response.content.decode()
+
+
+def test_list_pages_never_count_the_catalog(client, db, django_assert_num_queries):
+    Movie.objects.bulk_create(Movie(title=f"Film {n:02d}", year=1990) for n in range(30))
+    with django_assert_num_queries(1) as queries:
+        client.get("/movies/?page=2")
+    assert "COUNT(" not in queries.captured_queries[0]["sql"].upper()
+
+
+def test_search_counts_matches_only_up_to_a_bound(client, db, settings):
+    from media import views
+
+    Movie.objects.bulk_create(Movie(title=f"Star {n:02d}", year=1990) for n in range(12))
+    assert "12 results for “star”" in client.get("/movies/?q=star").content.decode()
+    views.SEARCH_COUNT_LIMIT, limit = 10, views.SEARCH_COUNT_LIMIT
+    try:
+        html = client.get("/movies/?q=star").content.decode()
+    finally:
+        views.SEARCH_COUNT_LIMIT = limit
+    assert "More than 10 results for “star”" in html
 
 
 def test_search_by_title(client, items):
