@@ -119,8 +119,10 @@ def _beyond(kind: Kind, cursor: Cursor, less: bool) -> Q:
     rank, cursor_rank = KIND_RANK[kind.key], KIND_RANK[cursor.kind]
     strict, loose = ("lt", "lte") if less else ("gt", "gte")
     if rank == cursor_rank:
-        return Q(**{f"feed_sort__{strict}": cursor.value}) | Q(
-            feed_sort=cursor.value, **{f"id__{strict}": cursor.id}
+        # The first term alone bounds the index range (an OR cannot); the rest is exact.
+        return Q(**{f"feed_sort__{loose}": cursor.value}) & (
+            Q(**{f"feed_sort__{strict}": cursor.value})
+            | Q(feed_sort=cursor.value, **{f"id__{strict}": cursor.id})
         )
     rank_is_beyond = rank < cursor_rank if less else rank > cursor_rank
     return Q(**{f"feed_sort__{loose if rank_is_beyond else strict}": cursor.value})
