@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from http.cookies import SimpleCookie
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -37,6 +38,7 @@ from media.kinds import KINDS
 from media.management.commands.scale_data import BIG_USER, SMALL_USER
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
+FORM = "application/x-www-form-urlencoded"
 DEEP = 1000  # entries skipped by the deep dashboard page
 FEED_ROWS = 50  # "the newest 50 saves" of the feed-versus-floor comparison
 
@@ -67,7 +69,10 @@ class Endpoint:
 
     def call(self, client: Client, turn: int):
         data = self.data[turn % len(self.data)]
-        response = getattr(client, self.method)(self.path, data, **self.headers)
+        if self.method == "post":  # encoded as browsers and htmx send a form
+            response = client.post(self.path, urlencode(data), content_type=FORM, **self.headers)
+        else:
+            response = client.get(self.path, data, **self.headers)
         if response.status_code != self.expect:
             raise RuntimeError(f"{self.name}: {self.path} answered {response.status_code}")
         return response
@@ -108,6 +113,7 @@ def endpoints_for(user, deep: bool) -> list[Endpoint]:
     save_path = f"/save/movie/{target.pk}/"
     points = [
         Endpoint("floor (trivial view)", "/bench/floor/"),
+        Endpoint("floor, posted", "/bench/floor/", "post"),
         Endpoint("home", "/"),
         Endpoint("list page", "/movies/?page=40"),
         Endpoint("search", "/movies/?q=silver"),

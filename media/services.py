@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 
@@ -14,17 +15,39 @@ from media.models import SavedItem, SavedMovie, Status
 def save_item(user, kind: Kind, item: Model) -> None:
     """Save `item` for `user`; saving what is already saved is a no-op, never an error.
 
-    The insert ignores the unique conflict (ON CONFLICT DO NOTHING / INSERT OR IGNORE),
-    so concurrent or repeated saves leave exactly one row without raising.
+    One INSERT ... ON CONFLICT DO NOTHING on the unique (user, item) constraint: a single
+    statement is atomic without a transaction around it (two round trips fewer than the
+    ORM's bulk insert), and concurrent or repeated saves leave exactly one row.
     """
-    kind.saved_model.objects.bulk_create(
-        [kind.saved_model(user=user, **{kind.item_field: item})], ignore_conflicts=True
+    model = kind.saved_model
+    row = model(user=user, **{kind.item_field: item})
+    fields = [field for field in model._meta.local_concrete_fields if not field.primary_key]
+    values = [field.get_db_prep_save(field.pre_save(row, add=True), connection) for field in fields]
+    quote = connection.ops.quote_name
+    unique = (model._meta.get_field("user").column, model._meta.get_field(kind.item_field).column)
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)})"
+        f" VALUES ({', '.join(['%s'] * len(fields))})"
+        f" ON CONFLICT ({', '.join(quote(column) for column in unique)}) DO NOTHING"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
 
 
 def unsave_item(user, kind: Kind, item: Model) -> None:
-    """Remove `user`'s save of `item` if there is one; only that user's row can match."""
-    kind.saved_model.objects.filter(user=user, **{kind.item_field: item}).delete()
+    """Remove `user`'s save of `item` if there is one; only that user's row can match.
+
+    One DELETE statement (atomic on its own); nothing refers to a saved row, and the
+    status counts follow by trigger.
+    """
+    model = kind.saved_model
+    quote = connection.ops.quote_name
+    sql = (
+        f"DELETE FROM {quote(model._meta.db_table)} WHERE {quote('user_id')} = %s"
+        f" AND {quote(model._meta.get_field(kind.item_field).column)} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, item.pk])
 
 
 def get_saved(user, kind: Kind, item: Model) -> SavedItem | None:

@@ -175,7 +175,7 @@ def save(request: HtmxHttpRequest, kind: Kind, pk: int) -> HttpResponse:
 
     htmx gets the button partial; a plain post gets 303 to `next` (PRG).
     """
-    item = get_object_or_404(kind.item_model, pk=pk)
+    item = get_object_or_404(kind.item_model.objects.only("id", "title"), pk=pk)
     if not request.user.is_authenticated:
         return login_first(request, item)
 
