@@ -7,6 +7,7 @@ view beside the real URLs, and runs everything else against the real stack.
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
 import signal
@@ -35,7 +36,7 @@ from django.urls import include, path
 
 from media.feed import saved_feed
 from media.kinds import KINDS
-from media.management.commands.scale_data import BIG_USER, SMALL_USER
+from media.management.commands.scale_data import BIG_USER, CROWD_PREFIX, SMALL_USER
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 FORM = "application/x-www-form-urlencoded"
@@ -159,24 +160,31 @@ def in_process(repeat: int) -> dict:
     ]
     results: dict = {}
     with bench_urls():
-        for person in people:  # warm up caches and count queries once
-            for turn, endpoint in enumerate(person.endpoints):
-                endpoint.call(person.client, turn)
+        for person in people:  # warm up caches, count queries and measure each answer
+            for endpoint in person.endpoints:
+                answers = []
+                for turn in range(len(endpoint.data)):
+                    endpoint.call(person.client, turn)
                 with CaptureQueriesContext(connection) as queries:
-                    response = endpoint.call(person.client, turn + 1)
+                    for turn in range(len(endpoint.data)):  # both save and unsave, say
+                        answers.append(endpoint.call(person.client, turn))
                 results.setdefault(endpoint.name, {})[person.label] = {
-                    "queries": len(queries),
-                    "bytes": len(response.content),
+                    "method": endpoint.method,
+                    "queries": len(queries) // len(endpoint.data),
+                    "bytes": max(len(answer.content) for answer in answers),
                     "samples": [],
                 }
-        # Interleaved, so that drift in the machine's speed hits every figure alike.
+        # Interleaved, so that drift in the machine's speed hits every figure alike, and
+        # in a new order each round, so no request always follows the same (heavy) one.
+        calls = [(person, endpoint) for person in people for endpoint in person.endpoints]
+        order = random.Random(1)
         for turn in range(repeat):
-            for person in people:
-                for endpoint in person.endpoints:
-                    start = time.perf_counter()
-                    endpoint.call(person.client, turn)
-                    elapsed = (time.perf_counter() - start) * 1000
-                    results[endpoint.name][person.label]["samples"].append(elapsed)
+            order.shuffle(calls)
+            for person, endpoint in calls:
+                start = time.perf_counter()
+                endpoint.call(person.client, turn)
+                elapsed = (time.perf_counter() - start) * 1000
+                results[endpoint.name][person.label]["samples"].append(elapsed)
     for by_person in results.values():
         for figures in by_person.values():
             samples = figures.pop("samples")
@@ -186,11 +194,13 @@ def in_process(repeat: int) -> dict:
 
 
 def dashboard_memory(repeat: int = 5) -> dict:
-    """Peak Python memory one dashboard request allocates, for each person (median of runs)."""
+    """Peak Python memory one dashboard request allocates (median of runs), at 10 saves (a
+    half page), 100 and 100,000 saves (full pages)."""
     User = get_user_model()
     figures = {}
     with bench_urls():
-        for label, name in (("small", SMALL_USER), ("big", BIG_USER)):
+        people = (("small", SMALL_USER), ("hundred", f"{CROWD_PREFIX}0001"), ("big", BIG_USER))
+        for label, name in people:
             client = signed_in(User.objects.get(username=name))
             client.get("/saved/")
             peaks = []

@@ -13,7 +13,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render, resolve_url
+from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -201,8 +203,10 @@ def save(request: HtmxHttpRequest, kind: Kind, pk: int) -> HttpResponse:
             "title": item.title,
             "saved": saved,
             "next": next_url or "",
+            "csrf_token": get_token(request),
         }
-        return render(request, "media/item_detail.html#save-response", context)
+        # The fragment needs only these, not the context processors a page runs.
+        return HttpResponse(render_to_string("media/item_detail.html#save-response", context))
     messages.success(request, f"{'Saved' if saved else 'Removed'} “{item.title}”.")
     return see_other(next_url or item.get_absolute_url())
 
