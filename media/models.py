@@ -121,6 +121,10 @@ NULL_DATE = Cast(Value(None), models.DateField())
 NOTE_MAX_LENGTH = 500
 
 
+# Checks that repeat what a field's own validators (range, choices, length) already refuse.
+FIELD_CHECKS = ("_score_range", "_status_valid", "_note_length", "_progress_not_negative")
+
+
 def tracking_constraints(kind: str) -> list[models.BaseConstraint]:
     """The checks every saved table carries, named after its kind."""
     return [
@@ -168,6 +172,14 @@ class SavedItem(models.Model):
 
     class Meta:
         abstract = True
+
+    def get_constraints(self):
+        """What `full_clean` asks the database about: not the checks that only repeat a
+        field's validators (it has run those), which would cost a query apiece."""
+        return [
+            (model, [c for c in constraints if not c.name.endswith(FIELD_CHECKS)])
+            for model, constraints in super().get_constraints()
+        ]
 
     @property
     def item(self) -> CatalogItem:

@@ -61,3 +61,26 @@ def test_catalog_title_and_year_are_unique(db):
     with pytest.raises(IntegrityError), transaction.atomic():
         Movie.objects.create(title="Alien", year=1979)
     Movie.objects.create(title="Alien", year=2029)  # a remake is another entry
+
+
+def test_full_clean_skips_only_checks_that_repeat_field_validators(kind, user, items):
+    from media.models import FIELD_CHECKS
+
+    model = kind.saved_model
+    skipped = [c.name for c in model._meta.constraints if c.name.endswith(FIELD_CHECKS)]
+    assert len(skipped) == (3 if kind.key == "movie" else 4)  # score, status, note, progress
+    [(_, kept)] = model(user=user, **{kind.item_field: items[kind.key]}).get_constraints()
+    assert f"uniq_user_{kind.key}" in [c.name for c in kept]
+    assert not set(skipped) & {c.name for c in kept}
+
+
+def test_full_clean_still_checks_a_watch_date_needs_watched(user, items):
+    from datetime import date
+
+    from django.core.exceptions import ValidationError
+
+    from media.models import SavedMovie
+
+    saved = SavedMovie(user=user, movie=items["movie"], watched=False, watched_on=date(2024, 1, 1))
+    with pytest.raises(ValidationError):
+        saved.full_clean()

@@ -509,3 +509,17 @@ def test_a_total_cannot_drop_below_tracked_progress(admin_client, saves, items, 
     with pytest.raises(CommandError, match="Nothing was loaded"):
         call_command("load_demo_catalog", file=catalog)
     assert Anime.objects.get().episodes == 20
+
+
+def test_an_edit_costs_a_fixed_handful_of_queries(
+    auth_client, saves, items, django_assert_num_queries
+):
+    # The item, the session, the user, the locked row and its update (in a transaction):
+    # constraints the form's fields already check are not asked of the database again.
+    url = track_url(ANIME, items["anime"])
+    with django_assert_num_queries(7):
+        response = auth_client.post(
+            url, {"episode_progress": "3", "status": "in_progress", "score": "8"}, **HTMX
+        )
+    assert response.status_code == 200
+    assert SavedAnime.objects.get().episode_progress == 3
