@@ -1,4 +1,5 @@
-# Shelf: `make run` serves the site, `make test` runs every test. Both set themselves up.
+# Shelf: `make run` serves the site, `make test` runs every test, `make bench` measures it.
+# Each sets itself up.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,7 +9,7 @@ CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint chromium htmx clean
+.PHONY: run test bench lint chromium wrk htmx clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +33,22 @@ test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+# Shelf at scale, on SQLite and on PostgreSQL (127.0.0.1:5432, user postgres): builds or
+# reuses the scale data, prints one table, writes docs/benchmark.json. BENCH_ARGS=--help
+bench: $(VENV)/.installed wrk
+	$(BIN)/python manage.py bench $(BENCH_ARGS)
+
+# The load generator for `make bench`, from the system's packages.
+wrk:
+	@if command -v wrk >/dev/null; then \
+		echo "wrk: $$(command -v wrk)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	else \
+		echo "make bench needs wrk: install it with your package manager (apt, brew, dnf)." >&2; \
+		exit 1; \
+	fi
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
@@ -58,4 +75,4 @@ htmx:
 	@echo "Pinned htmx $(HTMX_VERSION); update the <script> in templates/base.html."
 
 clean:
-	rm -rf $(VENV) test-results .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) test-results .pytest_cache .ruff_cache *.egg-info bench.sqlite3*
