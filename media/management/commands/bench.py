@@ -42,7 +42,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--json", default="docs/benchmark.json", help="where to write figures")
         parser.add_argument(
-            "--measure", metavar="FILE", help=f"(internal) measure {'this'} database"
+            "--measure", metavar="FILE", help="(internal) measure this database"
         )
 
     def handle(self, *args, **options) -> None:
