@@ -1,0 +1,124 @@
+"""The benchmark harness: its scale data, its reading of wrk and its verdicts."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from media.benchmark import parse_wrk
+from media.feed import status_counts
+from media.kinds import KINDS
+from media.management.commands.bench import targets
+from media.models import Movie, SavedAnime, SavedManga, SavedMovie, Status
+from tests.test_counts import counted
+
+SMALL = {
+    "movies": 60,
+    "anime": 25,
+    "manga": 25,
+    "big_saves": 90,
+    "small_saves": 10,
+    "crowd": 3,
+    "crowd_saves": 7,
+}
+
+
+def fill(seed: int = 1) -> None:
+    call_command("scale_data", seed=seed, **SMALL)
+
+
+def test_scale_data_fills_every_part_consistently(db):
+    fill()
+    assert (Movie.objects.count(), KINDS["anime"].item_model.objects.count()) == (60, 25)
+    people = get_user_model().objects.filter(username__startswith="bench-")
+    assert people.count() == 3 + 2
+    big = people.get(username="bench-100k")
+    assert sum(kind.saved_model.objects.filter(user=big).count() for kind in KINDS.values()) == 90
+    assert {row.status for row in SavedAnime.objects.filter(user=big)} > {Status.PLANNED}
+    for saved in SavedAnime.objects.select_related("anime"):
+        if saved.status == Status.COMPLETED:
+            assert saved.episode_progress == saved.anime.episodes
+        if saved.status == Status.PLANNED:
+            assert saved.episode_progress == 0
+    assert all(m.chapter_progress <= m.manga.chapters for m in SavedManga.objects.all())
+    assert not SavedMovie.objects.filter(watched=False, watched_on__isnull=False).exists()
+    for person in people:  # the counts triggers kept up with the bulk inserts
+        assert status_counts(person) == counted(person)
+
+
+def test_scale_data_is_deterministic_and_safe_to_rerun(db, capsys):
+    fill(seed=7)
+    titles = list(Movie.objects.order_by("id").values_list("title", "year"))
+    saves = SavedMovie.objects.count()
+    fill(seed=7)
+    assert "nothing to do" in capsys.readouterr().out
+    assert SavedMovie.objects.count() == saves
+    Movie.objects.all().delete()
+    get_user_model().objects.all().delete()
+    fill(seed=7)
+    assert list(Movie.objects.order_by("id").values_list("title", "year")) == titles
+
+
+WRK_OUTPUT = """Running 30s test @ http://127.0.0.1:8000/saved/
+  2 threads and 8 connections
+  Latency Distribution
+     50%    9.80ms
+     75%   12.10ms
+     90%   15.00ms
+     99%    1.20s
+  12000 requests in 30.00s, 10.00MB read
+  Socket errors: connect 0, read 1, write 0, timeout 2
+  Non-2xx or 3xx responses: 4
+Requests/sec:    400.00
+"""
+
+
+def test_wrk_output_is_read_with_its_units_and_every_error():
+    figures = parse_wrk(WRK_OUTPUT)
+    assert figures == {
+        "requests": 12000,
+        "rps": 400.0,
+        "p50_ms": 9.8,
+        "p99_ms": 1200.0,
+        "errors": 4 + 1 + 2,
+    }
+
+
+def run(dashboard_big=12.0, deep=13.0, save=2.0, errors=0) -> dict:
+    def page(small, big, method="get", queries=4, size=500):
+        return {
+            person: {"median_ms": ms, "p95_ms": ms, "queries": queries, "bytes": size,
+                     "method": method}
+            for person, ms in (("small", small), ("big", big))
+        }  # fmt: skip
+
+    deep_page = page(None, deep)
+    del deep_page["small"]
+    return {
+        "pages": {
+            "floor (trivial view)": page(1.0, 1.0),
+            "floor, posted": page(1.0, 1.0, "post"),
+            "dashboard, first page": page(10.0, dashboard_big),
+            "dashboard, 1,000 deep": deep_page,
+            "save/unsave, htmx": page(save, save, "post", size=800),
+        },
+        "feed": {"ratio": 1.5},
+        "dashboard_kb": {"small": 200, "hundred": 400, "big": 410},
+        "plans": {"dashboard #2": {"seq_scans": []}},
+        "http": {"dashboard": {"errors": errors}, "worker_peak_mb": 50},
+    }
+
+
+def test_targets_pass_and_fail_on_the_figures():
+    assert all(t["met"] for t in targets({"PostgreSQL": run()}))
+    missed = {
+        t["target"]
+        for t in targets({"SQLite": run(dashboard_big=16.0, save=2.5, errors=3)})
+        if not t["met"]
+    }
+    assert missed == {
+        "dashboard, first page at 100,000 saves ÷ first page at 10 saves",
+        "save/unsave by htmx ÷ posted floor (10 saves)",
+        "save/unsave by htmx ÷ posted floor (100,000 saves)",
+        "errors under load",
+    }
