@@ -41,9 +41,7 @@ class Command(BaseCommand):
         parser.add_argument("--connections", type=int, default=8, help="wrk's open connections")
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--json", default="docs/benchmark.json", help="where to write figures")
-        parser.add_argument(
-            "--measure", metavar="FILE", help="(internal) measure this database"
-        )
+        parser.add_argument("--measure", metavar="FILE", help="(internal) measure this database")
 
     def handle(self, *args, **options) -> None:
         if options["measure"]:
