@@ -12,7 +12,7 @@ from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.db.models.functions import Lower
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render, resolve_url
 from django.template.loader import render_to_string
@@ -26,7 +26,7 @@ from media.feed import SORTS, saved_feed, status_counts
 from media.forms import DashboardForm, SaveForm, SearchForm, tracking_form
 from media.kinds import KINDS, Kind
 from media.models import Status
-from media.services import get_saved, reconcile_status, save_item, unsave_item
+from media.services import find_item, get_saved, reconcile_status, save_item, unsave_item
 
 HOME_ITEMS_PER_KIND = 6
 LIST_PER_PAGE = 24
@@ -177,7 +177,9 @@ def save(request: HtmxHttpRequest, kind: Kind, pk: int) -> HttpResponse:
 
     htmx gets the button partial; a plain post gets 303 to `next` (PRG).
     """
-    item = get_object_or_404(kind.item_model.objects.only("id", "title"), pk=pk)
+    item = find_item(kind, pk)
+    if item is None:
+        raise Http404(f"No {kind.label.lower()} {pk}.")
     if not request.user.is_authenticated:
         return login_first(request, item)
 

@@ -187,3 +187,10 @@ def test_odd_next_is_dropped_not_an_error(auth_client, items, odd):
     response = auth_client.post(save_url(kind, item), {"intent": "save", "next": odd})
     assert (response.status_code, response["Location"]) == (303, item.get_absolute_url())
     assert kind.saved_model.objects.count() == 1
+
+
+@pytest.mark.parametrize("pk", ["0", "9" * 19, "9" * 30])
+def test_save_of_an_id_no_item_can_have_is_404(auth_client, pk):
+    for headers in ({}, HTMX):
+        response = auth_client.post(f"/save/movie/{pk}/", {"intent": "save"}, **headers)
+        assert response.status_code == 404
