@@ -37,6 +37,7 @@ KEPT_PRESSES = """() => new Promise((resolve, reject) => {
   };
 })"""
 PAGES = "shelf-pages-"
+QUEUE = "shelf-offline"
 
 
 def wait_for_worker(page: Page) -> None:
@@ -46,6 +47,10 @@ def wait_for_worker(page: Page) -> None:
 
 def page_caches(page: Page) -> dict[str, list[str]]:
     return {name: urls for name, urls in page.evaluate(CACHES).items() if name.startswith(PAGES)}
+
+
+def databases(page: Page) -> list[str]:
+    return page.evaluate("indexedDB.databases().then(all => all.map(db => db.name))")
 
 
 def person_key(page: Page) -> str:
@@ -222,6 +227,7 @@ def test_sign_out_deletes_the_offline_copies(clear_site_data, visit, live_server
     assert [urls for name, urls in page_caches(page).items() if name.endswith(key)] == [
         [base + movie.path, base + "/saved/"]
     ]
+    assert QUEUE in databases(page)  # pwa.js opened its queue for this person
 
     if clear_site_data:
         with page.expect_response(base + "/accounts/logout/") as answer:
@@ -232,7 +238,8 @@ def test_sign_out_deletes_the_offline_copies(clear_site_data, visit, live_server
         page.get_by_role("button", name="Sign out").click()
         # Only pwa.js, telling the worker at the press of Sign out, can have done this.
         for _ in range(50):
-            if not [name for name in page_caches(page) if name.endswith(key)]:
+            mine = [name for name in page_caches(page) if name.endswith(key)]
+            if not mine and QUEUE not in databases(page):
                 break
             page.wait_for_timeout(100)
         else:
@@ -242,6 +249,7 @@ def test_sign_out_deletes_the_offline_copies(clear_site_data, visit, live_server
     expect(page.get_by_role("link", name="Sign in")).to_be_visible()
     wait_for_worker(page)  # registered again after Clear-Site-Data, or still there
 
+    assert QUEUE not in databases(page)
     kept_urls = [url for urls in page_caches(page).values() for url in urls]
     assert not [name for name in page_caches(page) if name.endswith(key)]
     assert base + movie.path not in kept_urls and base + "/saved/" not in kept_urls
