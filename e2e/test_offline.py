@@ -261,3 +261,28 @@ def test_sign_out_deletes_the_offline_copies(clear_site_data, visit, live_server
     expect_offline_page(page)
     expect(page.locator("#kept-pages").get_by_role("link", name=movie.title)).to_have_count(0)
     page.context.set_offline(False)
+
+
+def test_another_persons_copies_are_never_shown(visit, live_server, catalog):
+    base = live_server.url
+    visitor = visit(js=True)
+    page = visitor.page
+    movie = catalog["spirited"]
+    sign_up(page, base, "ada")
+    wait_for_worker(page)
+    go(page, base + movie.path)
+    first_key = person_key(page)
+    assert [name for name in page_caches(page) if name.endswith(first_key)]
+
+    # Ada's session ends without a sign-out (cookies gone), and Grace signs up on the device.
+    page.context.clear_cookies()
+    sign_up(page, base, "grace")
+    go(page, base + "/saved/")
+    assert person_key(page) != first_key
+    assert [name.endswith(person_key(page)) for name in page_caches(page)] == [True]
+
+    page.context.set_offline(True)
+    go(page, base + movie.path)
+    expect_offline_page(page)
+    expect(page.locator("#kept-pages").get_by_role("link")).to_have_text(["Saved"])
+    page.context.set_offline(False)
