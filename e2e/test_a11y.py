@@ -6,14 +6,18 @@ axe-core checks every page in the light and the dark theme; each page must also 
 
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
+from django.utils import timezone
 from playwright.sync_api import Locator, expect
 
 from e2e.a11y import NARROW, AxeLog, horizontal_overflow, show_in_twin
 from e2e.conftest import DESKTOP, Entry, Visitor
-from e2e.test_journey import JS_MODES, dashboard_entry, save_button
+from e2e.test_journey import JS_MODES, dashboard_entry, save_button, screenshot_path
 from e2e.test_tracking import sign_in, tracking
-from media.models import SavedAnime, SavedManga, Status
+from media.models import Anime, Manga, Movie, SavedAnime, SavedManga, SavedMovie, Status
 
 SCHEMES = ("light", "dark")
 
@@ -154,3 +158,86 @@ def test_every_page_passes_axe_and_reflows(js, visit, new_context, live_server, 
     checks.open("/offline/", "offline page, signed in")
 
     checks.assert_clean()
+
+
+MOTION = """
+() => {
+  const seconds = (list) =>
+    Math.max(...list.split(",").map((t) => parseFloat(t) / (t.trim().endsWith("ms") ? 1000 : 1)));
+  const moving = [];
+  for (const element of document.querySelectorAll("*")) {
+    for (const pseudo of [null, "::before", "::after"]) {
+      const style = getComputedStyle(element, pseudo);
+      const longest = Math.max(seconds(style.transitionDuration), seconds(style.animationDuration));
+      if (longest > 0.01) moving.push(`${element.tagName} ${element.className}${pseudo || ""}`);
+    }
+  }
+  const scroll = getComputedStyle(document.documentElement).scrollBehavior;
+  return {moving, smoothScroll: scroll === "smooth"};
+}
+"""
+
+
+@pytest.mark.parametrize("motion", ["no-preference", "reduce"])
+def test_motion_stops_when_the_system_asks(motion, new_context, live_server, catalog, member):
+    base = live_server.url
+    page = new_context(viewport=DESKTOP, reduced_motion=motion).new_page()
+    movie, anime = catalog["spirited"], catalog["bebop"]
+    SavedMovie.objects.create(user=member, movie=movie.item)
+    SavedAnime.objects.create(user=member, anime=anime.item, episode_progress=3)
+    sign_in(page, base, member, movie.path)
+    found = {}
+    for path in (movie.path, "/saved/", "/"):
+        page.goto(base + path)
+        found[path] = page.evaluate(MOTION)
+    if motion == "reduce":
+        assert all(not f["moving"] and not f["smoothScroll"] for f in found.values()), found
+    else:  # the same measure finds the buttons' and the switch's transitions
+        moving = found[movie.path]["moving"]
+        assert any("switch-track" in m for m in moving), found
+        assert any("button" in m for m in moving), found
+
+
+def test_screenshots_phone_and_desktop_light_and_dark(visit, live_server, member):
+    """The README's pictures: home, an item and the dashboard, 320 and 1280 px wide, in both
+    themes, taken from the demo catalog with a few things saved and tracked."""
+    base = live_server.url
+    call_command("load_demo_catalog", stdout=StringIO())
+    today = timezone.localdate()
+    bebop = Anime.objects.get(title="Cowboy Bebop")
+    SavedMovie.objects.create(user=member, movie=Movie.objects.get(title="Casablanca"))
+    SavedManga.objects.create(
+        user=member,
+        manga=Manga.objects.get(title="Monster"),
+        chapter_progress=40,
+        volume_progress=5,
+        status=Status.IN_PROGRESS,
+        score=9,
+    )
+    SavedMovie.objects.create(
+        user=member,
+        movie=Movie.objects.get(title="Spirited Away"),
+        watched=True,
+        watched_on=today,
+        status=Status.COMPLETED,
+        score=10,
+    )
+    SavedAnime.objects.create(
+        user=member, anime=bebop, episode_progress=12, status=Status.IN_PROGRESS, score=8
+    )
+    visitor = visit(js=True)
+    page = visitor.page
+    sign_in(page, base, member, "/saved/")
+    shots = {"home": "/", "item": bebop.get_absolute_url(), "dashboard": "/saved/"}
+    for name, path in shots.items():
+        page.goto(base + path)
+        visitor.traffic.settle(page)
+        for viewport in (NARROW, DESKTOP):
+            page.set_viewport_size(viewport)
+            assert horizontal_overflow(page) <= 0, (name, viewport)
+            for scheme in SCHEMES:
+                page.emulate_media(color_scheme=scheme)
+                file = screenshot_path(f"{name}-{viewport['width']}-{scheme}.png")
+                page.screenshot(path=file, animations="disabled")
+                assert file.stat().st_size > 0
+    assert not visitor.traffic.problems, visitor.traffic.problems
