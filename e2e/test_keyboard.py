@@ -16,7 +16,8 @@ from playwright.sync_api import Locator, Page, expect
 from e2e.a11y import active_element, focus_ring
 from e2e.conftest import PASSWORD, Visitor
 from e2e.test_journey import JS_MODES, mark_document, nav_link, save_button, unsave_button
-from e2e.test_tracking import tracking, watched_switch
+from e2e.test_tracking import plus_one, sign_in, tracking, watched_switch
+from media.models import SavedAnime, Status
 
 MAX_PRESSES = 60
 
@@ -200,3 +201,31 @@ def test_keyboard_only_journey(js, visit, live_server, catalog):
     # The refused score (422) is the one answer that may fail.
     unexpected = [p for p in visitor.traffic.problems if "422" not in p]
     assert not unexpected, unexpected
+
+
+@pytest.mark.parametrize("js", JS_MODES)
+def test_last_episode_by_keyboard_moves_focus_to_the_panel(js, visit, live_server, catalog, member):
+    """Pressing "+1" for the last episode removes that button: the focus goes to the panel's
+    next control ("Edit tracking") rather than being lost on the page."""
+    base = live_server.url
+    visitor: Visitor = visit(js=js)
+    page = visitor.page
+    anime = catalog["bebop"]
+    SavedAnime.objects.create(
+        user=member, anime=anime.item, episode_progress=25, status=Status.IN_PROGRESS
+    )
+    sign_in(page, base, member, anime.path)
+    panel = tracking(page, anime)
+    tab_to(page, plus_one(panel, "episode"))
+    page.keyboard.press("Enter")
+    expect(panel.locator(".progress-text")).to_have_text("26 / 26 episodes")
+    expect(plus_one(panel, "episode")).to_have_count(0)
+    expect(panel.locator(".status")).to_have_text("Completed")
+    focused_after(page, js, panel.get_by_text("Edit tracking", exact=True))
+    say(
+        page,
+        js,
+        f"Updated {anime.title}: 26 of 26 episodes, completed",
+        f"Updated “{anime.title}”.",
+    )
+    assert anime.saved_rows(member).get().episode_progress == 26
