@@ -6,6 +6,7 @@ axe-core checks every page in the light and the dark theme; each page must also 
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from io import StringIO
 
 import pytest
@@ -203,28 +204,33 @@ def test_screenshots_phone_and_desktop_light_and_dark(visit, live_server, member
     themes, taken from the demo catalog with a few things saved and tracked."""
     base = live_server.url
     call_command("load_demo_catalog", stdout=StringIO())
-    today = timezone.localdate()
     bebop = Anime.objects.get(title="Cowboy Bebop")
-    SavedMovie.objects.create(user=member, movie=Movie.objects.get(title="Casablanca"))
-    SavedManga.objects.create(
-        user=member,
-        manga=Manga.objects.get(title="Monster"),
-        chapter_progress=40,
-        volume_progress=5,
-        status=Status.IN_PROGRESS,
-        score=9,
-    )
-    SavedMovie.objects.create(
-        user=member,
-        movie=Movie.objects.get(title="Spirited Away"),
-        watched=True,
-        watched_on=today,
-        status=Status.COMPLETED,
-        score=10,
-    )
-    SavedAnime.objects.create(
-        user=member, anime=bebop, episode_progress=12, status=Status.IN_PROGRESS, score=8
-    )
+    rows = [
+        SavedMovie.objects.create(user=member, movie=Movie.objects.get(title="Casablanca")),
+        SavedManga.objects.create(
+            user=member,
+            manga=Manga.objects.get(title="Monster"),
+            chapter_progress=40,
+            volume_progress=5,
+            status=Status.IN_PROGRESS,
+            score=9,
+        ),
+        SavedMovie.objects.create(
+            user=member,
+            movie=Movie.objects.get(title="Spirited Away"),
+            watched=True,
+            watched_on=date(2025, 1, 17),
+            status=Status.COMPLETED,
+            score=10,
+        ),
+        SavedAnime.objects.create(
+            user=member, anime=bebop, episode_progress=12, status=Status.IN_PROGRESS, score=8
+        ),
+    ]
+    # Fixed dates and ages ("2 hours ago"), so the pictures stay the same from run to run.
+    ages = [timedelta(weeks=1), timedelta(days=3), timedelta(days=1), timedelta(hours=2)]
+    for row, age in zip(rows, ages, strict=True):
+        type(row).objects.filter(pk=row.pk).update(created=timezone.now() - age)
     visitor = visit(js=True)
     page = visitor.page
     sign_in(page, base, member, "/saved/")
