@@ -286,3 +286,32 @@ def test_another_persons_copies_are_never_shown(visit, live_server, catalog):
     expect_offline_page(page)
     expect(page.locator("#kept-pages").get_by_role("link")).to_have_text(["Saved"])
     page.context.set_offline(False)
+
+
+def test_press_refused_when_sent_is_dropped_and_can_be_pressed_again(visit, live_server, catalog):
+    base = live_server.url
+    visitor = visit(js=True)
+    page = visitor.page
+    movie: Entry = catalog["paprika"]
+    user = sign_up(page, base, "ada")
+    wait_for_worker(page)
+    go(page, base + movie.path)
+    page.context.set_offline(True)
+    save_button(page).click()
+    expect(page.get_by_role("button", name="Pending… saved offline")).to_be_visible()
+
+    # The server refuses it (as it would a form from an older session).
+    page.route(base + movie.save_path, lambda route: route.fulfill(status=403, body="no"))
+    page.context.set_offline(False)
+    retry = page.get_by_role("button", name="Not sent: try again")
+    expect(retry).to_be_visible()
+    expect(page.locator("#announcer")).to_have_text(
+        f"Could not sync {movie.title}. Reload the page and try again."
+    )
+    assert page.evaluate(KEPT_PRESSES) == []
+    assert movie.saved_rows(user).count() == 0
+
+    page.unroute(base + movie.save_path)
+    press(visitor, retry, movie, base, back_to=movie.path)
+    expect(unsave_button(page)).to_be_visible()
+    assert movie.saved_rows(user).count() == 1

@@ -25,7 +25,7 @@
       region.textContent = text;
       hideTimer = window.setTimeout(function () {
         region.textContent = "";
-      }, 8000);
+      }, 6000);
     }, 50);
   }
 
@@ -193,7 +193,11 @@
             // Refused (signed out, stale form, gone): nothing was changed, say so.
             saveForms(record.url).forEach(function (form) {
               var button = form.querySelector("button");
-              if (button) button.textContent = "Not sent: reload the page";
+              delete form.dataset.pending;
+              if (!button) return;
+              button.removeAttribute("aria-disabled");
+              button.classList.remove("button-pending");
+              button.textContent = "Not sent: try again";
             });
             announce("Could not sync " + record.title + ". Reload the page and try again.");
           }
