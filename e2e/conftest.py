@@ -130,7 +130,10 @@ def visit(new_context):
     """Open a fresh browser context and page: `visit(js=False, viewport=PHONE)`."""
 
     def _visit(*, js: bool = True, viewport: dict | None = None) -> Visitor:
-        context = new_context(java_script_enabled=js, viewport=viewport or DESKTOP)
+        # Service workers run as in any browser (the offline tests need them).
+        context = new_context(
+            java_script_enabled=js, viewport=viewport or DESKTOP, service_workers="allow"
+        )
         page = context.new_page()
         traffic = Traffic()
         traffic.watch(page)

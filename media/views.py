@@ -1,7 +1,9 @@
-"""Shelf's pages, the save endpoint and the tracking endpoint: function views, one per URL."""
+"""Shelf's pages, the save and tracking endpoints, and what makes Shelf an installable app that
+works offline (manifest, service worker, offline page, sign-out): function views, one per URL."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -9,13 +11,15 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
-from django.contrib.auth.views import redirect_to_login
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.views import LogoutView, redirect_to_login
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render, resolve_url
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -26,6 +30,7 @@ from media.feed import SORTS, saved_feed, status_counts
 from media.forms import DashboardForm, SaveForm, SearchForm, tracking_form
 from media.kinds import KINDS, Kind
 from media.models import Status
+from media.pwa import CACHE_KEY_HEADER, precache_files, static_version
 from media.services import find_item, get_saved, reconcile_status, save_item, unsave_item
 
 HOME_ITEMS_PER_KIND = 6
@@ -336,3 +341,80 @@ def signup(request: HtmxHttpRequest) -> HttpResponse:
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """403 for a missing or stale CSRF token, as a page of the site rather than Django's."""
     return render(request, "403_csrf.html", status=403)
+
+
+# The manifest's colours are the stylesheet's: --surface (the header) and --bg, light theme.
+THEME_COLOR = "#ffffff"
+BACKGROUND_COLOR = "#f7f5f0"
+
+
+@require_GET
+def web_manifest(request: HttpRequest) -> HttpResponse:
+    """The web app manifest, with the static storage's (hashed) icon URLs."""
+    icons = [
+        {"src": static(f"icons/shelf-{size}.png"), "sizes": f"{size}x{size}", "type": "image/png"}
+        for size in (192, 512)
+    ] + [
+        {
+            "src": static(f"icons/shelf-maskable-{size}.png"),
+            "sizes": f"{size}x{size}",
+            "type": "image/png",
+            "purpose": "maskable",
+        }
+        for size in (192, 512)
+    ]
+    manifest = {
+        "id": "/",
+        "name": "Shelf",
+        "short_name": "Shelf",
+        "description": "Keep the movies, anime and manga you care about on one shelf.",
+        "lang": "en",
+        "dir": "ltr",
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "theme_color": THEME_COLOR,
+        "background_color": BACKGROUND_COLOR,
+        "icons": icons,
+    }
+    response = HttpResponse(json.dumps(manifest), content_type="application/manifest+json")
+    response["Cache-Control"] = "no-cache"  # it names hashed icons, which change on deploy
+    return response
+
+
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The service worker script, at the site root so that its scope is the whole site."""
+    files = precache_files()
+    config = {
+        "version": static_version(files),
+        "precache": list(files.values()),
+        "offlineUrl": resolve_url("media:offline"),
+        "keyHeader": CACHE_KEY_HEADER,
+        "neverKept": [resolve_url("admin:index")],
+    }
+    script = render_to_string("media/sw.js", {"config": json.dumps(config)})
+    response = HttpResponse(script, content_type="text/javascript; charset=utf-8")
+    # The browser must see a new deploy's worker at once, not a copy from its HTTP cache.
+    response["Cache-Control"] = "no-cache"
+    response["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@require_GET
+def offline(request: HttpRequest) -> HttpResponse:
+    """What the service worker shows for a page it cannot fetch and did not keep.
+
+    It is precached and then shown to whoever uses the device, so it is drawn as for
+    nobody in particular: no account, no messages (those are left for the next page).
+    """
+    context = {"user": AnonymousUser(), "messages": [], "pwa_cache_key": ""}
+    return render(request, "media/offline.html", context)
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    """Django's sign-out, plus: the browser deletes what it kept for this person offline."""
+    response = LogoutView.as_view()(request)
+    response["Clear-Site-Data"] = '"cache", "storage"'
+    return response

@@ -9,7 +9,7 @@ from media import views as media_views
 urlpatterns = [
     path("accounts/signup/", media_views.signup, name="signup"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", media_views.sign_out, name="logout"),
     path("admin/", admin.site.urls),
     path("", include("media.urls")),
 ]

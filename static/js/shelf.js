@@ -1,5 +1,6 @@
 // Shelf's only script of its own. Pages work without it; with htmx it
-// (1) says in the polite live region what a Save, Unsave or tracking edit did,
+// (1) says in the polite live region what a Save, Unsave or tracking edit did (and, for an
+//     edit, what the panel now shows: "Updated Cowboy Bebop: 4 of 26 episodes, in progress"),
 // (2) puts the keyboard focus back on the control that replaced the pressed one,
 // (3) says so when a request fails, since failed answers are not swapped in.
 (function () {
@@ -44,8 +45,19 @@
     }
     var button = inForm && focused.id ? focused : form.querySelector("button[id]");
     var section = form.closest("section.tracking");
-    refocus = { id: button ? button.id : null, section: section ? section.id : null };
+    var details = form.closest("details");
+    refocus = {
+      id: button ? button.id : null,
+      section: section ? section.id : null,
+      reopen: Boolean(details && details.open), // the new panel comes with "Edit tracking" shut
+    };
   });
+
+  // The new tracking panel, read from the answer before htmx swaps it in.
+  function answeredPanel(ctx) {
+    var doc = new DOMParser().parseFromString(ctx.text || "", "text/html");
+    return doc.querySelector("section.tracking[data-summary]");
+  }
 
   document.addEventListener("htmx:after:request", function (event) {
     var form = shelfForm(event.target);
@@ -57,7 +69,8 @@
       var intent = form.querySelector("input[name=intent]").value;
       announce((intent === "save" ? "Saved " : "Removed ") + form.dataset.title);
     } else {
-      announce("Updated " + form.closest("section.tracking").dataset.title);
+      var panel = answeredPanel(ctx) || form.closest("section.tracking");
+      announce("Updated " + (panel.dataset.summary || panel.dataset.title));
     }
   });
 
@@ -66,6 +79,9 @@
   document.addEventListener("htmx:after:init", function () {
     if (!refocus) return;
     var target = refocus.id && document.getElementById(refocus.id);
+    var details = target && refocus.reopen && target.closest("details");
+    if (details) details.open = true;
+    if (target && !target.getClientRects().length) target = null; // hidden: not focusable
     if (!target && refocus.section) {
       var section = document.getElementById(refocus.section);
       target = section && section.querySelector("button:not([disabled]), summary");

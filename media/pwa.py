@@ -1,0 +1,78 @@
+"""What the service worker needs from the server: the static files to precache, a version
+that changes with them, and an opaque per-person key that keeps offline copies apart."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from django.contrib.staticfiles.finders import FileSystemFinder
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import get_template
+from django.utils.cache import patch_cache_control
+from django.utils.crypto import salted_hmac
+
+CACHE_KEY_HEADER = "Shelf-Cache-Key"
+ANONYMOUS = "anonymous"
+# The offline page is precached, so a change to what it is drawn from must make a new worker.
+OFFLINE_TEMPLATES = ("media/offline.html", "base.html")
+
+
+def cache_key(user) -> str:
+    """An opaque name for `user`'s offline copies: the same on every page, different per
+    person, and not the user id (it is a keyed hash, so it cannot be guessed or reversed)."""
+    if not user.is_authenticated:
+        return ANONYMOUS
+    return salted_hmac("shelf.pwa.cache_key", str(user.pk)).hexdigest()[:32]
+
+
+def precache_files() -> dict[str, str]:
+    """Shelf's own static files (not the admin's), by name, with the URL served for each:
+    the hashed name under the manifest storage, the plain one otherwise."""
+    names = sorted(
+        path for path, _ in FileSystemFinder().list(ignore_patterns=[".*", "*~", "*.py"])
+    )
+    return {name: staticfiles_storage.url(name) for name in names}
+
+
+def static_version(files: dict[str, str]) -> str:
+    """Changes whenever a static file changes: by its hashed name when the storage keeps a
+    manifest (production), by its bytes otherwise (tests and development)."""
+    digest = hashlib.sha256()
+    hashed_files = getattr(staticfiles_storage, "hashed_files", None)
+    if hashed_files:
+        digest.update(json.dumps(sorted(hashed_files.items())).encode())
+    else:
+        finder = FileSystemFinder()
+        for name in files:
+            digest.update(name.encode())
+            with open(finder.find(name), "rb") as source:
+                digest.update(hashlib.sha256(source.read()).digest())
+    for name in OFFLINE_TEMPLATES:
+        digest.update(get_template(name).template.source.encode())
+    return digest.hexdigest()[:16]
+
+
+def cache_key_context(request: HttpRequest) -> dict[str, str]:
+    """`pwa_cache_key` for the page's meta tag, so page scripts know whose page it is."""
+    return {"pwa_cache_key": cache_key(request.user) if hasattr(request, "user") else ANONYMOUS}
+
+
+class OfflineCopiesMiddleware:
+    """Marks each HTML page with whose it is, for the service worker, and keeps a
+    signed-in person's pages out of shared caches."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is None or not response.get("Content-Type", "").startswith("text/html"):
+            return response
+        response.headers.setdefault(CACHE_KEY_HEADER, cache_key(user))
+        if user.is_authenticated:
+            patch_cache_control(response, private=True)
+        return response
