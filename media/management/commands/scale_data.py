@@ -170,7 +170,10 @@ class Command(BaseCommand):
                 stream,
             )
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")  # fresh statistics, so the planner sees the real sizes
+            # Fresh statistics (and, on PostgreSQL, a visibility map for index-only scans),
+            # so the planner sees the tables as they now are.
+            vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
+            cursor.execute("VACUUM ANALYZE" if vacuum else "ANALYZE")  # VACUUM needs autocommit
         self.stdout.write(self.style.SUCCESS("Scale data ready."))
 
     def complete(self, sizes: dict[str, int], options) -> bool:
