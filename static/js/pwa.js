@@ -13,20 +13,9 @@
   // Whose page this is (an opaque key from the server); presses are sent only as that person.
   var userKey = keyMeta ? keyMeta.content : "";
   var signedIn = userKey !== "" && userKey !== "anonymous";
-  var hideTimer = null;
-
   function announce(text) {
-    var region = document.getElementById("announcer");
-    if (!region) return;
-    region.textContent = "";
-    window.clearTimeout(hideTimer);
-    // Set in a later task, so a repeated message is announced again.
-    window.setTimeout(function () {
-      region.textContent = text;
-      hideTimer = window.setTimeout(function () {
-        region.textContent = "";
-      }, 6000);
-    }, 50);
+    // The one live region and its timing belong to shelf.js, loaded (deferred) first.
+    if (window.Shelf) window.Shelf.announce(text);
   }
 
   // The offline queue: one record per person and item, the newest press winning.

@@ -28,6 +28,8 @@
       }, 6000);
     }, 50);
   }
+  // For pwa.js, which reports offline presses through the same live region.
+  window.Shelf = { announce: announce };
 
   function shelfForm(node) {
     return node && node.matches && node.matches("form.save-form, form.track-form") ? node : null;
