@@ -81,8 +81,7 @@ class Endpoint:
 
 @dataclass
 class Person:
-    label: str  # "10 saves" or "100,000 saves"
-    user: object
+    label: str  # "small" (10 saves) or "big" (100,000 saves)
     client: Client
     endpoints: list[Endpoint]
 
@@ -152,7 +151,7 @@ def in_process(repeat: int) -> dict:
     """Median and p95 of each page, side by side for the two people, with query counts."""
     User = get_user_model()
     people = [
-        Person(label, user, signed_in(user), endpoints_for(user, deep=label == "big"))
+        Person(label, signed_in(user), endpoints_for(user, deep=label == "big"))
         for label, user in (
             ("small", User.objects.get(username=SMALL_USER)),
             ("big", User.objects.get(username=BIG_USER)),
