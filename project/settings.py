@@ -151,7 +151,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", Fals
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-CSRF_FAILURE_VIEW = "media.views.csrf_failure"
+CSRF_FAILURE_VIEW = "media.views.accounts.csrf_failure"
 
 LOGGING = {
     "version": 1,

@@ -4,12 +4,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from media import views as media_views
+from media.views import accounts
 
 urlpatterns = [
-    path("accounts/signup/", media_views.signup, name="signup"),
+    path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", media_views.sign_out, name="logout"),
+    path("accounts/logout/", accounts.sign_out, name="logout"),
     path("admin/", admin.site.urls),
     path("", include("media.urls")),
 ]

@@ -56,7 +56,7 @@ def test_list_pages_never_count_the_catalog(client, db, django_assert_num_querie
 
 
 def test_search_counts_matches_only_up_to_a_bound(client, db, settings):
-    from media import views
+    from media.views import pages as views
 
     Movie.objects.bulk_create(Movie(title=f"Star {n:02d}", year=1990) for n in range(12))
     assert "12 results for “star”" in client.get("/movies/?q=star").content.decode()

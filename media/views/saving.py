@@ -1,0 +1,129 @@
+"""The writes a person makes from a page: save, unsave, and what they track on a save."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from media.forms import SaveForm, tracking_form
+from media.kinds import Kind
+from media.services import find_item, reconcile_status, save_item, unsave_item
+from media.views.http import HtmxHttpRequest, login_first, safe_next, see_other
+from media.views.pages import render_item_page
+
+
+@require_POST
+def save(request: HtmxHttpRequest, kind: Kind, pk: int) -> HttpResponse:
+    """Save or unsave one item, as the form's `intent` says.
+
+    htmx gets the button partial; a plain post gets 303 to `next` (PRG).
+    """
+    item = find_item(kind, pk)
+    if item is None:
+        raise Http404(f"No {kind.label.lower()} {pk}.")
+    if not request.user.is_authenticated:
+        return login_first(request, item)
+
+    form = SaveForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "error.html",
+            {"title": "Bad request", "message": "The form said neither save nor unsave."},
+            status=400,
+        )
+    saved = form.cleaned_data["intent"] == "save"
+    if saved:
+        save_item(request.user, kind, item)
+    else:
+        unsave_item(request.user, kind, item)
+    next_url = safe_next(request, request.POST.get("next"))
+
+    if request.htmx:
+        context = {
+            "kind": kind,
+            "pk": item.pk,
+            "title": item.title,
+            "saved": saved,
+            "next": next_url or "",
+        }
+        return render(request, "media/item_detail.html#save-response", context)
+    messages.success(request, f"{'Saved' if saved else 'Removed'} “{item.title}”.")
+    return see_other(next_url or item.get_absolute_url())
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def track(request: HtmxHttpRequest, kind: Kind, pk: int) -> HttpResponse:
+    """Edit what `request.user` tracks on their save of one item.
+
+    GET gives htmx the tracking panel (it loads itself after an htmx Save). POST updates
+    the row: htmx gets the panel (200), or the form with its errors (422); a plain post
+    gets 303 back to `next`, or the item page with the errors (422).
+    """
+    item = get_object_or_404(kind.item_model, pk=pk)
+    if not request.user.is_authenticated:
+        return login_first(request, item)
+    rows = kind.saved_model.objects.filter(user=request.user, **{kind.item_field: item})
+
+    if request.method == "GET":
+        if not request.htmx:
+            return see_other(item.get_absolute_url())
+        saved = get_object_or_404(rows)
+        setattr(saved, kind.item_field, item)
+        return render_tracking(request, kind, saved, tracking_form(saved))
+
+    with transaction.atomic():
+        # The row lock makes concurrent edits take turns: each ends in one submission.
+        saved = get_object_or_404(rows.select_for_update(of=("self",)))
+        setattr(saved, kind.item_field, item)
+        form = tracking_form(saved, tracking_data(request, saved))
+        if form.is_valid():
+            saved = form.save(commit=False)
+            reconcile_status(saved, form.changed_data)
+            saved.save()
+
+    if form.is_valid():
+        if request.htmx:
+            return render_tracking(request, kind, saved, tracking_form(saved))
+        messages.success(request, f"Updated “{item.title}”.")
+        return see_other(safe_next(request, request.POST.get("next")) or item.get_absolute_url())
+    saved.refresh_from_db()  # show what is stored beside the errors, not the rejected input
+    setattr(saved, kind.item_field, item)
+    if request.htmx:
+        return render_tracking(request, kind, saved, form, status=422)
+    return render_item_page(request, kind, item, saved, form, status=422)
+
+
+def tracking_data(request: HtmxHttpRequest, saved) -> dict:
+    """The posted fields; with `only`, just those, the rest kept as stored.
+
+    The "+1" and "Watched" buttons post one field (`only`) as an absolute value, so a
+    double-click sets the same value twice instead of adding twice.
+    """
+    fields = saved.tracking_fields
+    only = [name for name in request.POST.getlist("only") if name in fields]
+    if not only:
+        return request.POST
+    stored = tracking_form(saved)
+    data = {name: stored[name].value() for name in fields}
+    data.update({name: request.POST.get(name) for name in only})
+    return data
+
+
+def render_tracking(request, kind: Kind, saved, form, status=200) -> HttpResponse:
+    data = request.POST if request.method == "POST" else request.GET
+    context = {
+        "kind": kind,
+        "saved": saved,
+        "form": form,
+        "next": safe_next(request, data.get("next")) or "",
+        # A dashboard entry's quick buttons keep it compact; "Edit tracking" opens the form.
+        "compact": data.get("compact") == "1" and not form.errors,
+        "editing": data.get("edit") == "1",
+    }
+    return render(request, "media/item_detail.html#tracking", context, status=status)
