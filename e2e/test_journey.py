@@ -221,9 +221,9 @@ def test_save_and_unsave_journey(js, visit, live_server, catalog):
         expect(page.locator("p#announcer")).to_have_text(f"Removed {movie.title}")
         page.reload()
     else:
-        expect(page.get_by_role("status").filter(has_text="Removed")).to_have_text(
-            f"Removed “{movie.title}”."
-        )
+        removed = page.get_by_role("status").filter(has_text="Removed")
+        expect(removed).to_contain_text(f"Removed “{movie.title}”.")
+        expect(removed.get_by_role("button", name=f"Undo removing {movie.title}")).to_be_visible()
     still_saved = [title for title in saved_titles if title != movie.title]
     expect(page.locator("li.entry .entry-title")).to_have_text(still_saved)
     assert movie.saved_rows(user).count() == 0

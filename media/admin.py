@@ -5,20 +5,13 @@ from __future__ import annotations
 from django.contrib import admin
 
 from media.kinds import KINDS
-from media.services import reconcile_status
 
 
 class SavedAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
-        reconcile_status(obj, form.changed_data)  # the same rule as the site's own forms
+        obj.reconcile(form.changed_data)  # the same rule as the site's own forms
         super().save_model(request, obj, form, change)
 
-
-CATALOG_FACTS = {
-    "movie": ["runtime_minutes"],
-    "anime": ["episodes"],
-    "manga": ["chapters", "volumes"],
-}
 
 for kind in KINDS.values():
     admin.site.register(
@@ -27,7 +20,7 @@ for kind in KINDS.values():
             f"{kind.item_model.__name__}Admin",
             (admin.ModelAdmin,),
             {
-                "list_display": ["title", "year", *CATALOG_FACTS.get(kind.key, [])],
+                "list_display": ["title", "year", *(fact.field for fact in kind.item_model.facts)],
                 "search_fields": ["title"],
                 "list_filter": ["year"],
                 "ordering": ["title", "year"],

@@ -1,9 +1,10 @@
-"""The Saved dashboard's feed: one page of a person's saves across kinds, in one query.
+"""The Saved dashboard's feed: one page of a person's saves across kinds.
 
-The database takes the first keys of each saved table from its index, orders and cuts
-their union to one page, and only then joins those rows to their items. Pages are keyset
-cursors on (sort value, kind, id): nothing is counted or skipped, so a deep page costs
-what the first one does.
+The database takes the first keys of each saved table from that table's index for the
+chosen sort, and orders and cuts their union to one page (one statement); then each kind's
+rows on the page are read with their items (one query per kind). Pages are keyset cursors
+on (sort value, kind, id): nothing is counted or skipped, so a deep page costs what the
+first one does.
 """
 
 from __future__ import annotations
@@ -13,50 +14,66 @@ import binascii
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import connection
-from django.db.models import F, IntegerField, Q, Sum, Value
-from django.db.models.expressions import Combinable, RawSQL
-from django.db.models.functions import Coalesce
-from django.utils.dateparse import parse_date, parse_datetime
+from django.db.models import F, Q, Sum, Value
+from django.db.models.expressions import Combinable
+from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_aware, make_aware
 
 from media.kinds import KINDS, Kind
-from media.models import SavedCount, SavedItem, Status
+from media.models import SCORE_MAX, SavedCount, SavedItem, ScoreOrZero, Status
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+BIGINT_MAX = 2**63 - 1
+TITLE_MAX_LENGTH = 200
 # Ties on the sort value are broken by kind, then id, so the order is total and a cursor exact.
 KIND_RANK = {key: rank for rank, key in enumerate(KINDS)}
 BY_RANK = list(KINDS.values())
 
 
+def _valid_time(value) -> bool:
+    return type(value) is int
+
+
+def _valid_title(value) -> bool:
+    # PostgreSQL refuses NUL in text, and neither database can take a lone surrogate.
+    if type(value) is not str or len(value) > TITLE_MAX_LENGTH or "\x00" in value:
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _valid_score(value) -> bool:
+    return type(value) is int and 0 <= value <= SCORE_MAX
+
+
 @dataclass(frozen=True)
 class Sort:
+    """One order of the dashboard: its sort key on each saved table (which an index of that
+    table holds), its direction, and what a cursor's value must be for it."""
+
     label: str
-    expression: Callable[[Kind], Combinable]
+    expression: Callable[[], Combinable]
     descending: bool
-    value_type: type = int  # of the sort value in a cursor (a time travels as microseconds)
-    is_time: bool = False
+    valid: Callable[[object], bool]  # a cursor's value, as JSON gave it
+    is_time: bool = False  # the value travels as microseconds since 1970
 
 
 SORTS: dict[str, Sort] = {
-    "saved": Sort("Recently saved", lambda kind: F("created"), True, is_time=True),
-    "updated": Sort("Recently updated", lambda kind: F("updated"), True, is_time=True),
-    "title": Sort("Title", lambda kind: F(f"{kind.item_field}__title"), False, str),
-    "score": Sort(
-        "Score", lambda kind: Coalesce("score", Value(0), output_field=IntegerField()), True
-    ),
+    "saved": Sort("Recently saved", lambda: F("created"), True, _valid_time, is_time=True),
+    "updated": Sort("Recently updated", lambda: F("updated"), True, _valid_time, is_time=True),
+    "title": Sort("Title", lambda: F("item_title"), False, _valid_title),
+    "score": Sort("Score", lambda: ScoreOrZero("score"), True, _valid_score),
 }
 DEFAULT_SORT = "saved"
 
-# Each kind's part of the page's keys, then of its rows, yields these columns in this order.
+# Each kind's part of the page's keys yields these columns in this order.
 KEY_COLUMNS = ("feed_sort", "feed_rank", "feed_id")
-COLUMNS = (
-    "feed_sort", "feed_rank", "feed_id", "feed_created", "feed_updated", "feed_item",
-    "feed_title", "feed_year", "feed_status", "feed_score", "feed_note",
-    "feed_progress", "feed_total", "feed_progress2", "feed_total2", "feed_date",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -82,24 +99,22 @@ class Cursor:
             value, kind, pk = json.loads(raw)
         except (binascii.Error, ValueError, TypeError) as error:
             raise ValueError("not a cursor") from error
-        if type(kind) is not str or kind not in KINDS or type(pk) is not int:
+        if type(kind) is not str or kind not in KINDS:
             raise ValueError("not a cursor")
+        if type(pk) is not int or not 0 < pk <= BIGINT_MAX or not sort.valid(value):
+            raise ValueError("not a cursor")  # beyond what the database could hold or compare
         if sort.is_time:
-            if type(value) is not int:
-                raise ValueError("not a cursor")
             try:
                 value = EPOCH + timedelta(microseconds=value)
             except OverflowError as error:
                 raise ValueError("not a cursor") from error
-        elif type(value) is not sort.value_type or (type(value) is str and "\x00" in value):
-            raise ValueError("not a cursor")  # PostgreSQL refuses NUL in text
         return cls(value, kind, pk)
 
 
 @dataclass(frozen=True)
 class FeedEntry:
     kind: Kind
-    saved: SavedItem  # with its item attached, built from the row: no further query
+    saved: SavedItem  # with its item loaded
     sort_value: datetime | str | int
 
     @property
@@ -131,7 +146,7 @@ def _beyond(kind: Kind, cursor: Cursor, less: bool) -> Q:
 def _keys(user, kind: Kind, sort: Sort, status, cursor, backwards: bool, limit: int):
     """SQL for the first `limit` (sort value, kind rank, id) of `kind` past the cursor."""
     descending = sort.descending != backwards
-    rows = kind.saved_model.objects.filter(user=user).annotate(feed_sort=sort.expression(kind))
+    rows = kind.saved_model.objects.filter(user=user).annotate(feed_sort=sort.expression())
     if status:
         rows = rows.filter(status=status)
     if cursor is not None:
@@ -147,50 +162,18 @@ def _keys(user, kind: Kind, sort: Sort, status, cursor, backwards: bool, limit: 
     )
 
 
-def _rows(kind: Kind, sort: Sort):
-    """SQL for every feed column of the rows of `kind` whose keys made the page."""
-    chosen = RawSQL(f"SELECT feed_id FROM feed_page WHERE feed_rank = {KIND_RANK[kind.key]}", ())
-    return (
-        kind.saved_model.objects.filter(id__in=chosen)
-        .annotate(
-            feed_sort=sort.expression(kind),
-            feed_rank=Value(KIND_RANK[kind.key]),
-            feed_id=F("id"),
-            feed_created=F("created"),
-            feed_updated=F("updated"),
-            feed_item=F(f"{kind.item_field}_id"),
-            feed_title=F(f"{kind.item_field}__title"),
-            feed_year=F(f"{kind.item_field}__year"),
-            feed_status=F("status"),
-            feed_score=F("score"),
-            feed_note=F("note"),
-            **{f"feed_{name}": value for name, value in kind.saved_model.feed_columns().items()},
-        )
-        .order_by()
-        .values_list(*COLUMNS)
-        .query.sql_with_params()
-    )
-
-
-def _union(parts, columns) -> tuple[str, list]:
-    sql = " UNION ALL ".join(
-        f"SELECT {', '.join(columns)} FROM ({part_sql}) AS part_{i}"
-        for i, (part_sql, _) in enumerate(parts)
-    )
-    return sql, [param for _, part_params in parts for param in part_params]
-
-
-def _page_rows(keys, rows, sort: Sort, backwards: bool, limit: int) -> list[tuple]:
-    # One statement: the page's keys are chosen from each kind's index (feed_page), then
-    # only those rows are joined to their items. Django refuses LIMIT inside a UNION on
-    # SQLite, so the statement is put together here from the compiled parts.
+def _page_keys(keys, sort: Sort, backwards: bool, limit: int) -> list[tuple]:
+    # The page's keys, chosen from each kind's index in one statement. Django refuses LIMIT
+    # inside a UNION on SQLite, so the statement is put together here from compiled parts.
     direction = "DESC" if sort.descending != backwards else "ASC"
-    order = f" ORDER BY feed_sort {direction}, feed_rank {direction}, feed_id {direction}"
-    keys_sql, keys_params = _union(keys, KEY_COLUMNS)
-    rows_sql, rows_params = _union(rows, COLUMNS)
-    sql = f"WITH feed_page AS ({keys_sql}{order} LIMIT {int(limit)}) {rows_sql}{order}"
+    order = f"ORDER BY feed_sort {direction}, feed_rank {direction}, feed_id {direction}"
+    sql = " UNION ALL ".join(
+        f"SELECT {', '.join(KEY_COLUMNS)} FROM ({part_sql}) AS part_{i}"
+        for i, (part_sql, _) in enumerate(keys)
+    )
+    params = [param for _, part_params in keys for param in part_params]
     with connection.cursor() as cursor:
-        cursor.execute(sql, keys_params + rows_params)
+        cursor.execute(f"{sql} {order} LIMIT {int(limit)}", params)
         return cursor.fetchall()
 
 
@@ -200,37 +183,23 @@ def _as_datetime(value: datetime | str) -> datetime:
     return parsed if is_aware(parsed) else make_aware(parsed, UTC)
 
 
-def _as_date(value: date | str | None) -> date | None:
-    return parse_date(value) if isinstance(value, str) else value
-
-
-def _entry(row: tuple, user, sort: Sort) -> FeedEntry:
-    values = dict(zip(COLUMNS, row, strict=True))
-    kind = BY_RANK[values["feed_rank"]]
-    item = kind.item_model(
-        id=values["feed_item"], title=values["feed_title"], year=values["feed_year"]
-    )
-    saved = kind.saved_model(
-        id=values["feed_id"],
-        user=user,
-        created=_as_datetime(values["feed_created"]),
-        updated=_as_datetime(values["feed_updated"]),
-        status=values["feed_status"],
-        score=values["feed_score"],
-        note=values["feed_note"],
-        **{kind.item_field: item},
-    )
-    saved.load_feed_columns(
-        progress=values["feed_progress"],
-        total=values["feed_total"],
-        progress2=values["feed_progress2"],
-        total2=values["feed_total2"],
-        date=_as_date(values["feed_date"]),
-    )
-    sort_value = values["feed_sort"]
-    if sort.is_time:
-        sort_value = _as_datetime(sort_value)
-    return FeedEntry(kind, saved, sort_value)
+def _entries(keys: list[tuple], user, sort: Sort) -> list[FeedEntry]:
+    """The saves the keys name, with their items, in the keys' order: one query per kind."""
+    wanted: dict[int, list[int]] = {}
+    for _, rank, pk in keys:
+        wanted.setdefault(rank, []).append(pk)
+    found: dict[tuple[int, int], SavedItem] = {}
+    for rank, ids in wanted.items():
+        kind = BY_RANK[rank]
+        rows = kind.saved_model.objects.filter(id__in=ids).select_related(kind.item_field)
+        for saved in rows.defer(f"{kind.item_field}__synopsis"):
+            saved.user = user
+            found[rank, saved.pk] = saved
+    return [
+        FeedEntry(BY_RANK[rank], found[rank, pk], _as_datetime(value) if sort.is_time else value)
+        for value, rank, pk in keys
+        if (rank, pk) in found  # removed between the two reads: left out, not an error
+    ]
 
 
 def saved_feed(
@@ -243,7 +212,8 @@ def saved_feed(
     before: Cursor | None = None,
     after: Cursor | None = None,
 ) -> FeedPage:
-    """One page of `user`'s saves across kinds, in one database query.
+    """One page of `user`'s saves across kinds: one query for the page's keys, then one per
+    kind on the page for its rows.
 
     `before` pages forward (the entries after that cursor in the sort order), `after`
     backward; a backward page that reaches the start shows the first page, full.
@@ -253,15 +223,17 @@ def saved_feed(
     backwards = after is not None
     cursor = after if backwards else before
     limit = per_page + 1  # one extra row tells whether another page exists
-    keys = [_keys(user, kind, spec, status, cursor, backwards, limit) for kind in kinds]
-    rows = _page_rows(keys, [_rows(kind, spec) for kind in kinds], spec, backwards, limit)
-    if (backwards and len(rows) < limit) or (cursor is not None and not rows):
+    parts = [_keys(user, kind, spec, status, cursor, backwards, limit) for kind in kinds]
+    keys = _page_keys(parts, spec, backwards, limit)
+    if (backwards and len(keys) < limit) or (cursor is not None and not keys):
         # Paging back reached the start, or a stale link points past the end (its last
         # entries were removed): show the first page, full.
         return saved_feed(user, per_page=per_page, kinds=kinds, status=status, sort=sort)
 
-    entries = [_entry(row, user, spec) for row in rows[:per_page]]
-    more = len(rows) > per_page
+    entries = _entries(keys[:per_page], user, spec)
+    more = len(keys) > per_page
+    if backwards and not entries:
+        return saved_feed(user, per_page=per_page, kinds=kinds, status=status, sort=sort)
     if backwards:
         entries.reverse()
         return FeedPage(entries, previous=entries[0].cursor, next=entries[-1].cursor)

@@ -4,17 +4,27 @@ from functools import cache
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.db import models
 
 from media.feed import DEFAULT_SORT, SORTS, Cursor
 from media.kinds import KINDS
-from media.models import SavedItem, Status
+from media.models import SCORE_MAX, SCORE_MIN, SavedItem, Status
 
 
 class SaveForm(forms.Form):
-    """The Save button's form: an explicit intent, so a repeated post repeats, never undoes."""
+    """The Save button's form: an explicit intent, so a repeated post repeats, never undoes.
 
-    intent = forms.ChoiceField(choices=[("save", "Save"), ("unsave", "Unsave")])
+    Undo names the removal it undoes, so a replayed Undo cannot bring back a later one.
+    """
+
+    intent = forms.ChoiceField(choices=[("save", "Save"), ("unsave", "Unsave"), ("undo", "Undo")])
+    removal = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("intent") == "undo" and not data.get("removal"):
+            raise ValidationError("Undo needs the removal it undoes.")
+        return data
 
 
 class DashboardForm(forms.Form):
@@ -58,24 +68,20 @@ class TrackingForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        item = self.instance.item
-        for name, total_name in self.instance.progress_totals.items():
-            total = getattr(item, total_name)
-            self.fields[name].widget.attrs.update(min=0, **({"max": total} if total else {}))
-        if "score" in self.fields:
-            self.fields["score"].widget.attrs.update(min=1, max=10)
-
-    def clean_watched_on(self):
-        watched_on = self.cleaned_data["watched_on"]
-        if watched_on and watched_on > timezone.localdate():
-            raise ValidationError("That date is in the future.")
-        return watched_on
+        saved = self.instance
+        for counter in saved.counters:
+            total = getattr(saved.item, counter.total)
+            self.fields[counter.field].widget.attrs.update(
+                min=0, **({"max": total} if total else {})
+            )
+        self.fields["score"].widget.attrs.update(min=SCORE_MIN, max=SCORE_MAX)
+        # A browser's maxlength counts UTF-16 units (an emoji is two), the server characters:
+        # the server's count is the one that holds, and it says so beside the field.
+        self.fields["note"].widget.attrs.pop("maxlength", None)
 
     def clean(self):
         data = super().clean()
         saved = self.instance
-        if "watched" in data and not data["watched"]:
-            data["watched_on"] = None  # unchecking "Watched" drops its date too
         status, total = data.get("status"), saved.total
         progress = data.get(saved.progress_field)
         if (
@@ -86,14 +92,7 @@ class TrackingForm(forms.ModelForm):
             and int(progress) >= total
         ):
             # At the end is completed; the person chooses which of the two to change.
-            title = saved.item.title
-            self.add_error(
-                "status",
-                f"{title} is marked watched: uncheck Watched to give it another status."
-                if not saved.progress_unit
-                else f"{title} is at {total} of {total} {saved.progress_unit}, which is "
-                f"completed: lower the {saved.progress_unit} to give it another status.",
-            )
+            self.add_error("status", saved.at_end_message())
         return data
 
 
@@ -101,8 +100,9 @@ class TrackingForm(forms.ModelForm):
 def tracking_form_class(model: type[SavedItem]) -> type[TrackingForm]:
     """The tracking form of a saved model, made from its `tracking_fields`."""
     widgets = {"note": forms.Textarea(attrs={"rows": 2})}
-    if "watched_on" in model.tracking_fields:
-        widgets["watched_on"] = forms.DateInput(attrs={"type": "date"})
+    for name in model.tracking_fields:
+        if isinstance(model._meta.get_field(name), models.DateField):
+            widgets[name] = forms.DateInput(attrs={"type": "date"})
     return forms.modelform_factory(
         model, form=TrackingForm, fields=model.tracking_fields, widgets=widgets
     )

@@ -1,16 +1,29 @@
 """The kinds registry: one entry per kind of media, keyed by its URL word.
 
-URLs, views, templates, the feed and the admin read this mapping, so a fourth kind
-is one catalog model, one saved model, one entry here and a migration.
+URLs, views, templates, the feed, the admin, the demo catalog, the scale data and the tests
+read this mapping, and ask a kind's models what is special about it (`media.models`). A
+fourth kind is one catalog model, one saved model, one entry here, its migration, its demo
+rows and (when its tracking is not counters) its panel template: README's "Adding a kind".
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
-from django.db import models
+from media.models import (
+    Anime,
+    CatalogItem,
+    Manga,
+    Movie,
+    SavedAnime,
+    SavedItem,
+    SavedManga,
+    SavedMovie,
+)
 
-from media.models import Anime, Manga, Movie, SavedAnime, SavedManga, SavedMovie
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
 
 
 @dataclass(frozen=True)
@@ -19,13 +32,21 @@ class Kind:
     slug: str  # the list's path: /<slug>/
     label: str  # "Movie"
     plural: str  # "Movies"
-    item_model: type[models.Model]
-    saved_model: type[models.Model]
+    item_model: type[CatalogItem]
+    saved_model: type[SavedItem]
 
     @property
     def item_field(self) -> str:
         """Name of the saved model's foreign key to the item ("movie", "anime", "manga")."""
-        return self.key
+        return self.saved_model.item_field
+
+    @property
+    def demo_file(self) -> Path:
+        """The demo catalog's titles of this kind: media/demo/<key>.json."""
+        return DEMO_DIR / f"{self.key}.json"
+
+    def demo_rows(self) -> list:
+        return json.loads(self.demo_file.read_text(encoding="utf-8"))
 
     def __str__(self) -> str:
         return self.key

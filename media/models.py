@@ -1,30 +1,72 @@
-"""The catalog (Movie, Anime, Manga) and one explicit saved table per kind.
+"""The catalog and one explicit saved table per kind, plus what the site keeps beside them.
 
-Each saved table has a real foreign key to its item, a unique constraint so a person
-can save an item once, and an index for "this person's saves, newest first".
-What is special to a kind goes on that kind's saved table, never on a shared one.
+A kind is a catalog model (`CatalogItem`: the facts of its titles) and a saved model
+(`SavedItem`: one row per save, with a real foreign key to its item, a unique constraint so a
+person saves an item once, an index for "this person's saves, newest first", and what is
+special to the kind's tracking). Each kind's models say what is special about it: its facts,
+its progress counters and their totals, their unit words, its tracking panel. Generic code
+asks them and never tests which kind it holds; the kinds registry (`media.kinds`) lists them.
 """
 
 from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q, Value
-from django.db.models.expressions import Combinable
-from django.db.models.functions import Cast, Length
+from django.db.models import F, Func, Q
+from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
+from django.utils import timezone
 
 YEAR_VALIDATORS = [MinValueValidator(1870), MaxValueValidator(2100)]
+
+
+@dataclass(frozen=True)
+class Unit:
+    """What a number counts, in the singular and the plural: "1 episode", "26 episodes"."""
+
+    one: str
+    many: str
+
+    def word(self, number: int | None) -> str:
+        return self.one if number == 1 else self.many
+
+    def count(self, number: int) -> str:
+        return f"{number} {self.word(number)}"
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A number the catalog keeps for each title of a kind (a movie's runtime, an anime's
+    episodes): pages show it, the admin lists it, the scale data draws it from `scale`."""
+
+    field: str
+    unit: Unit
+    scale: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Counter:
+    """A progress a person tracks on a save, bounded by a total the item keeps (which may be
+    unknown). The first counter of a kind drives its status and its +1 button."""
+
+    field: str  # on the saved model: "episode_progress"
+    total: str  # on the item: "episodes"
+    unit: Unit
 
 
 class CatalogItem(models.Model):
     """What every catalog entry has; each kind adds the facts of its own."""
 
-    kind_key: str  # set on each concrete model: the kinds registry's URL word
-    progress_limits: dict[str, str] = {}  # a total -> the saved progress it bounds
+    kind_key: ClassVar[str]  # the kinds registry's URL word
+    facts: ClassVar[tuple[Fact, ...]] = ()
 
     title = models.CharField(max_length=200)
     year = models.PositiveSmallIntegerField(validators=YEAR_VALIDATORS)
@@ -40,25 +82,272 @@ class CatalogItem(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("media:item", kwargs={"kind": self.kind_key, "pk": self.pk})
 
+    @property
+    def fact_texts(self) -> list[str]:
+        """Its known facts in words: ["120 chapters", "6 volumes"]."""
+        return [
+            fact.unit.count(value)
+            for fact in self.facts
+            if (value := getattr(self, fact.field)) is not None
+        ]
+
     def clean(self) -> None:
         """A total may not drop below what someone has already tracked of it."""
         super().clean()
         if self.pk is None:
             return
         errors = {}
-        for total_name, progress_name in self.progress_limits.items():
-            total = getattr(self, total_name)
-            if total is not None and self.saves.filter(**{f"{progress_name}__gt": total}).exists():
-                errors[total_name] = (
-                    f"Someone has tracked more {total_name} than {total}: "
+        for counter in self.saves.model.counters:
+            total = getattr(self, counter.total)
+            if total is not None and self.saves.filter(**{f"{counter.field}__gt": total}).exists():
+                errors[counter.total] = (
+                    f"Someone has tracked more {counter.unit.many} than {total}: "
                     "the total cannot be lower."
                 )
         if errors:
             raise ValidationError(errors)
 
+    @classmethod
+    def scale_facts(cls, rng: random.Random) -> dict:
+        """Made-up facts for the benchmark's scale data; an unknown total now and then."""
+        return {
+            fact.field: None
+            if cls._meta.get_field(fact.field).null and rng.random() < 0.1
+            else rng.randint(*fact.scale)
+            for fact in cls.facts
+        }
+
+
+class Status(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    ON_HOLD = "on_hold", "On hold"
+    DROPPED = "dropped", "Dropped"
+
+
+SCORE_MIN, SCORE_MAX = 1, 10
+NOTE_MAX_LENGTH = 500
+
+# Checks that repeat what a field's own validators (range, choices, length) already refuse.
+FIELD_CHECKS = ("_score_range", "_status_valid", "_note_length", "_progress_not_negative")
+
+
+class ScoreOrZero(Func):
+    """A save's score, 0 when it has none: the score sort's key. The 0 is written into the SQL,
+    not bound, so the query matches the index on this same expression (a prepared statement's
+    generic plan could not match a bound parameter)."""
+
+    template = "COALESCE(%(expressions)s, 0)"
+    output_field = models.IntegerField()
+
+
+def saved_constraints(kind: str, item_field: str) -> list[models.BaseConstraint]:
+    """The constraints every saved table carries, named after its kind."""
+    return [
+        models.UniqueConstraint(fields=["user", item_field], name=f"uniq_user_{kind}"),
+        models.CheckConstraint(
+            condition=Q(score__isnull=True) | Q(score__gte=SCORE_MIN, score__lte=SCORE_MAX),
+            name=f"saved_{kind}_score_range",
+        ),
+        models.CheckConstraint(
+            condition=Q(status__in=Status.values), name=f"saved_{kind}_status_valid"
+        ),
+        models.CheckConstraint(
+            condition=LessThanOrEqual(Length("note"), NOTE_MAX_LENGTH),
+            name=f"saved_{kind}_note_length",
+        ),
+    ]
+
+
+def saved_indexes(kind: str) -> list[models.Index]:
+    """The indexes every saved table carries: one per dashboard sort, each led by the person."""
+    return [
+        models.Index(fields=["user", "-created", "-id"], name=f"saved_{kind}_user_newest"),
+        models.Index(fields=["user", "-updated", "-id"], name=f"saved_{kind}_user_updated"),
+        models.Index(fields=["user", "item_title", "id"], name=f"saved_{kind}_user_title"),
+        models.Index(F("user"), ScoreOrZero("score"), F("id"), name=f"saved_{kind}_user_score"),
+    ]
+
+
+class SavedItem(models.Model):
+    """What every saved table has besides its user, its item and its own progress.
+
+    A kind's `counters` name its progress fields and the totals that bound them; `progress`
+    and `total` read the first as numbers (for the bar), `mark_complete()` sets every one to
+    its end. Progress past the item's total is refused by database triggers too, since a
+    CHECK cannot see the item (`media.triggers`).
+    """
+
+    item_field: ClassVar[str]  # the foreign key to the catalog item
+    counters: ClassVar[tuple[Counter, ...]] = ()
+    progress_field: ClassVar[str]  # what `progress` reads: the first counter's, unless set
+    tracking_fields: ClassVar[list[str]]  # what the person edits, in form order
+    panel_template: ClassVar[str] = "media/panels/counters.html"  # its tracking panel
+
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
+    score = models.PositiveSmallIntegerField(
+        "score (1–10)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(SCORE_MIN), MaxValueValidator(SCORE_MAX)],
+        help_text=f"{SCORE_MIN} to {SCORE_MAX}, or empty.",
+    )
+    note = models.CharField(
+        "private note",
+        max_length=NOTE_MAX_LENGTH,
+        blank=True,
+        help_text=f"Only you see it. Up to {NOTE_MAX_LENGTH} characters.",
+    )
+    # A copy of the item's title, kept by triggers, so the title sort reads this table's index.
+    item_title = models.CharField(max_length=200, editable=False, default="")
+
+    class Meta:
+        abstract = True
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.counters and "progress_field" not in cls.__dict__:
+            cls.progress_field = cls.counters[0].field
+
+    def __str__(self) -> str:
+        return f"{self.user} saved {self.item}"
+
+    def get_constraints(self):
+        """What `full_clean` asks the database about: not the checks that only repeat a
+        field's validators (it has run those), which would cost a query apiece."""
+        return [
+            (model, [c for c in constraints if not c.name.endswith(FIELD_CHECKS)])
+            for model, constraints in super().get_constraints()
+        ]
+
+    @property
+    def item(self) -> CatalogItem:
+        return getattr(self, self.item_field)
+
+    @property
+    def progress(self) -> int:
+        return getattr(self, self.progress_field)
+
+    @property
+    def total(self) -> int | None:
+        return getattr(self.item, self.counters[0].total)
+
+    @property
+    def at_end(self) -> bool:
+        return bool(self.total) and self.progress >= self.total
+
+    def counter_texts(self) -> list[tuple[Counter, int, int | None, str]]:
+        """Each counter with its progress, its total and both in words: "12 / 26 episodes"."""
+        rows = []
+        for counter in self.counters:
+            progress, total = getattr(self, counter.field), getattr(self.item, counter.total)
+            shown = f"{progress} / {total}" if total else str(progress)
+            rows.append(
+                (counter, progress, total, f"{shown} {counter.unit.word(total or progress)}")
+            )
+        return rows
+
+    @property
+    def progress_summary(self) -> str:
+        """The progress in a sentence, for the live region: "12 of 26 episodes"."""
+        counter = self.counters[0]
+        total, progress = self.total, self.progress
+        shown = f"{progress} of {total}" if total else str(progress)
+        return f"{shown} {counter.unit.word(total or progress)}"
+
+    @property
+    def summary(self) -> str:
+        """What the tracking panel shows, read out after an edit."""
+        return f"{self.item.title}: {self.progress_summary}, {self.get_status_display().lower()}"
+
+    def at_end_message(self) -> str:
+        """Why a status other than completed is refused at the end, and what to do instead."""
+        counter, total = self.counters[0], self.total
+        return (
+            f"{self.item.title} is at {total} of {counter.unit.count(total)}, which is "
+            f"completed: lower the {counter.unit.many} to give it another status."
+        )
+
+    def clean(self) -> None:
+        """Progress may not pass the item's total (the triggers' rule, said kindly)."""
+        super().clean()
+        if getattr(self, f"{self.item_field}_id") is None:
+            return
+        item, errors = self.item, {}
+        for counter in self.counters:
+            total, value = getattr(item, counter.total), getattr(self, counter.field)
+            if total is not None and value is not None and value > total:
+                errors[counter.field] = (
+                    f"{item.title} has {counter.unit.count(total)}: "
+                    f"enter a number from 0 to {total}."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    def mark_complete(self) -> None:
+        for counter in self.counters:
+            total = getattr(self.item, counter.total)
+            if total is not None:
+                setattr(self, counter.field, total)
+
+    def reconcile(self, changed) -> None:
+        """Keep status and progress in step; the one place this rule lives.
+
+        Marking it completed moves progress to the end (when the total is known). Otherwise
+        a change of progress sets the status: reaching the total completes it, moving back
+        from the end reopens it, and starting something planned puts it in progress.
+        """
+        changed = set(changed)
+        if "status" in changed and self.status == Status.COMPLETED:
+            self.mark_complete()
+        elif self.progress_field in changed:
+            if self.at_end:
+                self.status = Status.COMPLETED
+            elif self.status == Status.COMPLETED:
+                self.status = Status.IN_PROGRESS if self.progress else Status.PLANNED
+            elif self.status == Status.PLANNED and self.progress:
+                self.status = Status.IN_PROGRESS
+
+    @classmethod
+    def scale_tracking(cls, item: CatalogItem, rng: random.Random, when: datetime) -> dict:
+        """Made-up tracking for the benchmark's scale data that agrees with its status, as
+        the site would leave it."""
+        status = rng.choices(Status.values, weights=(40, 25, 25, 5, 5))[0]
+        values: dict = {"status": status, "score": rng.choice((None, None, *range(1, 11)))}
+        for counter in cls.counters:
+            total = getattr(item, counter.total)
+            if status == Status.PLANNED:
+                values[counter.field] = 0
+            elif status == Status.COMPLETED and total is not None:
+                values[counter.field] = total
+            else:
+                values[counter.field] = rng.randint(1, max(1, (total or 500) - 1))
+        first_total = getattr(item, cls.counters[0].total) if cls.counters else 1
+        if status == Status.COMPLETED and first_total is None:
+            values["status"] = Status.IN_PROGRESS  # no known end: it cannot be completed yet
+        return values
+
+
+def user_field(related_name: str) -> models.ForeignKey:
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        db_index=False,  # the unique constraint's index starts with user
+        related_name=related_name,
+    )
+
+
+# Movies: a watched switch, with the date it was watched.
+
+MINUTES = Unit("min", "min")
+
 
 class Movie(CatalogItem):
     kind_key = "movie"
+    facts = (Fact("runtime_minutes", MINUTES, (70, 190)),)
 
     runtime_minutes = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Running time in minutes."
@@ -71,9 +360,74 @@ class Movie(CatalogItem):
         indexes = [models.Index(fields=["-year", "title"], name="movie_newest")]
 
 
+class SavedMovie(SavedItem):
+    item_field = "movie"
+    progress_field = "watched"
+    tracking_fields = ["watched", "watched_on", "status", "score", "note"]
+    panel_template = "media/panels/watched.html"
+
+    user = user_field("saved_movies")
+    movie = models.ForeignKey(Movie, on_delete=models.CASCADE, related_name="saves")
+    watched = models.BooleanField("watched", default=False)
+    watched_on = models.DateField("watched on", null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            *saved_constraints("movie", "movie"),
+            models.CheckConstraint(
+                condition=Q(watched=True) | Q(watched_on__isnull=True),
+                name="saved_movie_watched_on_needs_watched",
+            ),
+        ]
+        indexes = saved_indexes("movie")
+
+    @property
+    def progress(self) -> int:
+        return int(self.watched)
+
+    @property
+    def total(self) -> int:
+        return 1
+
+    @property
+    def progress_summary(self) -> str:
+        return "watched" if self.watched else "not watched"
+
+    def at_end_message(self) -> str:
+        return f"{self.item.title} is marked watched: uncheck Watched to give it another status."
+
+    def clean(self) -> None:
+        super().clean()
+        if not self.watched:
+            self.watched_on = None  # unchecking "Watched" drops its date too
+        elif self.watched_on and self.watched_on > timezone.localdate():
+            raise ValidationError({"watched_on": "That date is in the future."})
+
+    def mark_complete(self) -> None:
+        self.watched = True
+
+    def reconcile(self, changed) -> None:
+        super().reconcile(changed)
+        if not self.watched:
+            self.watched_on = None
+        elif self.watched_on is None:
+            self.watched_on = timezone.localdate()
+
+    @classmethod
+    def scale_tracking(cls, item: CatalogItem, rng: random.Random, when: datetime) -> dict:
+        values = super().scale_tracking(item, rng, when)
+        watched = values["status"] == Status.COMPLETED
+        return values | {"watched": watched, "watched_on": when.date() if watched else None}
+
+
+# Anime: episodes watched.
+
+EPISODES = Unit("episode", "episodes")
+
+
 class Anime(CatalogItem):
     kind_key = "anime"
-    progress_limits = {"episodes": "episode_progress"}
+    facts = (Fact("episodes", EPISODES, (1, 150)),)
 
     episodes = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Total episodes; empty while unknown."
@@ -87,9 +441,35 @@ class Anime(CatalogItem):
         indexes = [models.Index(fields=["-year", "title"], name="anime_newest")]
 
 
+class SavedAnime(SavedItem):
+    item_field = "anime"
+    counters = (Counter("episode_progress", "episodes", EPISODES),)
+    tracking_fields = ["episode_progress", "status", "score", "note"]
+
+    user = user_field("saved_anime")
+    anime = models.ForeignKey(Anime, on_delete=models.CASCADE, related_name="saves")
+    episode_progress = models.PositiveIntegerField("episodes watched", default=0)
+
+    class Meta:
+        verbose_name_plural = "saved anime"
+        constraints = [
+            *saved_constraints("anime", "anime"),
+            models.CheckConstraint(
+                condition=Q(episode_progress__gte=0), name="saved_anime_progress_not_negative"
+            ),
+        ]
+        indexes = saved_indexes("anime")
+
+
+# Manga: chapters read, and volumes read.
+
+CHAPTERS = Unit("chapter", "chapters")
+VOLUMES = Unit("volume", "volumes")
+
+
 class Manga(CatalogItem):
     kind_key = "manga"
-    progress_limits = {"chapters": "chapter_progress", "volumes": "volume_progress"}
+    facts = (Fact("chapters", CHAPTERS, (20, 400)), Fact("volumes", VOLUMES, (2, 40)))
 
     chapters = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Total chapters; empty while unknown."
@@ -106,252 +486,15 @@ class Manga(CatalogItem):
         indexes = [models.Index(fields=["-year", "title"], name="manga_newest")]
 
 
-class Status(models.TextChoices):
-    PLANNED = "planned", "Planned"
-    IN_PROGRESS = "in_progress", "In progress"
-    COMPLETED = "completed", "Completed"
-    ON_HOLD = "on_hold", "On hold"
-    DROPPED = "dropped", "Dropped"
-
-
-SCORE_MIN, SCORE_MAX = 1, 10
-# Typed NULLs: PostgreSQL cannot UNION an untyped NULL column with a number or a date.
-NULL_INTEGER = Cast(Value(None), models.IntegerField())
-NULL_DATE = Cast(Value(None), models.DateField())
-NOTE_MAX_LENGTH = 500
-
-
-# Checks that repeat what a field's own validators (range, choices, length) already refuse.
-FIELD_CHECKS = ("_score_range", "_status_valid", "_note_length", "_progress_not_negative")
-
-
-def tracking_constraints(kind: str) -> list[models.BaseConstraint]:
-    """The checks every saved table carries, named after its kind."""
-    return [
-        models.CheckConstraint(
-            condition=Q(score__isnull=True) | Q(score__gte=SCORE_MIN, score__lte=SCORE_MAX),
-            name=f"saved_{kind}_score_range",
-        ),
-        models.CheckConstraint(
-            condition=Q(status__in=Status.values), name=f"saved_{kind}_status_valid"
-        ),
-        models.CheckConstraint(
-            condition=LessThanOrEqual(Length("note"), NOTE_MAX_LENGTH),
-            name=f"saved_{kind}_note_length",
-        ),
-    ]
-
-
-class SavedItem(models.Model):
-    """What every saved table has besides its user, its item and its own progress.
-
-    Each kind names its progress: `progress` and `total` read it as numbers (for the
-    bar), `mark_complete()` sets it to the end. Progress past the item's total is
-    refused by database triggers (migration 0003), since a CHECK cannot see the item.
-    """
-
-    item_field: str  # the foreign key to the catalog item
-    progress_field: str  # what `progress` reads
-    tracking_fields: list[str]  # what the person edits, in form order
-    progress_totals: dict[str, str]  # progress field -> the item's total it may not pass
-    progress_unit: str  # what the progress counts, for "12 / 26 episodes"
-
-    created = models.DateTimeField(auto_now_add=True)
-    updated = models.DateTimeField(auto_now=True)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
-    score = models.PositiveSmallIntegerField(
-        "score",
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(SCORE_MIN), MaxValueValidator(SCORE_MAX)],
-        help_text=f"{SCORE_MIN} to {SCORE_MAX}, or empty.",
-    )
-    note = models.CharField(
-        "private note", max_length=NOTE_MAX_LENGTH, blank=True, help_text="Only you see it."
-    )
-
-    class Meta:
-        abstract = True
-
-    def get_constraints(self):
-        """What `full_clean` asks the database about: not the checks that only repeat a
-        field's validators (it has run those), which would cost a query apiece."""
-        return [
-            (model, [c for c in constraints if not c.name.endswith(FIELD_CHECKS)])
-            for model, constraints in super().get_constraints()
-        ]
-
-    @property
-    def item(self) -> CatalogItem:
-        return getattr(self, self.item_field)
-
-    def clean(self) -> None:
-        """Progress may not pass the item's total (the triggers' rule, said kindly)."""
-        super().clean()
-        if getattr(self, f"{self.item_field}_id") is None:
-            return
-        item, errors = self.item, {}
-        for name, total_name in self.progress_totals.items():
-            total, value = getattr(item, total_name), getattr(self, name)
-            if total is not None and value is not None and value > total:
-                errors[name] = (
-                    f"{item.title} has {total} {total_name}: enter a number from 0 to {total}."
-                )
-        if errors:
-            raise ValidationError(errors)
-
-    @property
-    def progress(self) -> int:
-        raise NotImplementedError
-
-    @property
-    def total(self) -> int | None:
-        raise NotImplementedError
-
-    def mark_complete(self) -> None:
-        raise NotImplementedError
-
-    @classmethod
-    def feed_columns(cls) -> dict[str, Combinable]:
-        """This kind's tracking as the feed's shared columns: progress, total, progress2,
-        total2 and date (typed NULL where a kind has no such thing)."""
-        raise NotImplementedError
-
-    def load_feed_columns(self, *, progress, total, progress2, total2, date) -> None:
-        """Set this row's tracking (and its item's totals) from the feed's columns."""
-        raise NotImplementedError
-
-    def __str__(self) -> str:
-        return f"{self.user} saved {self.item}"
-
-
-class SavedMovie(SavedItem):
-    item_field = "movie"
-    progress_field = "watched"
-    tracking_fields = ["watched", "watched_on", "status", "score", "note"]
-    progress_totals: dict[str, str] = {}
-    progress_unit = ""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        db_index=False,  # the unique constraint's index starts with user
-        related_name="saved_movies",
-    )
-    movie = models.ForeignKey(Movie, on_delete=models.CASCADE, related_name="saves")
-    watched = models.BooleanField("watched", default=False)
-    watched_on = models.DateField("watched on", null=True, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "movie"], name="uniq_user_movie"),
-            *tracking_constraints("movie"),
-            models.CheckConstraint(
-                condition=Q(watched=True) | Q(watched_on__isnull=True),
-                name="saved_movie_watched_on_needs_watched",
-            ),
-        ]
-        indexes = [
-            models.Index(fields=["user", "-created", "-id"], name="saved_movie_user_newest"),
-            models.Index(fields=["user", "-updated", "-id"], name="saved_movie_user_updated"),
-        ]
-
-    @property
-    def progress(self) -> int:
-        return int(self.watched)
-
-    @property
-    def total(self) -> int:
-        return 1
-
-    def mark_complete(self) -> None:
-        self.watched = True
-
-    @classmethod
-    def feed_columns(cls) -> dict[str, Combinable]:
-        return {
-            "progress": Cast("watched", models.IntegerField()),
-            "total": Cast(Value(1), models.IntegerField()),
-            "progress2": NULL_INTEGER,
-            "total2": NULL_INTEGER,
-            "date": F("watched_on"),
-        }
-
-    def load_feed_columns(self, *, progress, total, progress2, total2, date) -> None:
-        self.watched = bool(progress)
-        self.watched_on = date
-
-
-class SavedAnime(SavedItem):
-    item_field = "anime"
-    progress_field = "episode_progress"
-    tracking_fields = ["episode_progress", "status", "score", "note"]
-    progress_totals = {"episode_progress": "episodes"}
-    progress_unit = "episodes"
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        db_index=False,  # the unique constraint's index starts with user
-        related_name="saved_anime",
-    )
-    anime = models.ForeignKey(Anime, on_delete=models.CASCADE, related_name="saves")
-    episode_progress = models.PositiveIntegerField("episodes watched", default=0)
-
-    class Meta:
-        verbose_name_plural = "saved anime"
-        constraints = [
-            models.UniqueConstraint(fields=["user", "anime"], name="uniq_user_anime"),
-            *tracking_constraints("anime"),
-            models.CheckConstraint(
-                condition=Q(episode_progress__gte=0), name="saved_anime_progress_not_negative"
-            ),
-        ]
-        indexes = [
-            models.Index(fields=["user", "-created", "-id"], name="saved_anime_user_newest"),
-            models.Index(fields=["user", "-updated", "-id"], name="saved_anime_user_updated"),
-        ]
-
-    @property
-    def progress(self) -> int:
-        return self.episode_progress
-
-    @property
-    def total(self) -> int | None:
-        return self.anime.episodes
-
-    def mark_complete(self) -> None:
-        if self.anime.episodes is not None:
-            self.episode_progress = self.anime.episodes
-
-    @classmethod
-    def feed_columns(cls) -> dict[str, Combinable]:
-        return {
-            "progress": F("episode_progress"),
-            "total": F("anime__episodes"),
-            "progress2": NULL_INTEGER,
-            "total2": NULL_INTEGER,
-            "date": NULL_DATE,
-        }
-
-    def load_feed_columns(self, *, progress, total, progress2, total2, date) -> None:
-        self.episode_progress = progress
-        self.anime.episodes = total
-
-
 class SavedManga(SavedItem):
     item_field = "manga"
-    progress_field = "chapter_progress"
-    tracking_fields = ["chapter_progress", "volume_progress", "status", "score", "note"]
-    progress_totals = {"chapter_progress": "chapters", "volume_progress": "volumes"}
-    progress_unit = "chapters"
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        db_index=False,  # the unique constraint's index starts with user
-        related_name="saved_manga",
+    counters = (
+        Counter("chapter_progress", "chapters", CHAPTERS),
+        Counter("volume_progress", "volumes", VOLUMES),
     )
+    tracking_fields = ["chapter_progress", "volume_progress", "status", "score", "note"]
+
+    user = user_field("saved_manga")
     manga = models.ForeignKey(Manga, on_delete=models.CASCADE, related_name="saves")
     chapter_progress = models.PositiveIntegerField("chapters read", default=0)
     volume_progress = models.PositiveIntegerField("volumes read", default=0)
@@ -359,55 +502,24 @@ class SavedManga(SavedItem):
     class Meta:
         verbose_name_plural = "saved manga"
         constraints = [
-            models.UniqueConstraint(fields=["user", "manga"], name="uniq_user_manga"),
-            *tracking_constraints("manga"),
+            *saved_constraints("manga", "manga"),
             models.CheckConstraint(
                 condition=Q(chapter_progress__gte=0, volume_progress__gte=0),
                 name="saved_manga_progress_not_negative",
             ),
         ]
-        indexes = [
-            models.Index(fields=["user", "-created", "-id"], name="saved_manga_user_newest"),
-            models.Index(fields=["user", "-updated", "-id"], name="saved_manga_user_updated"),
-        ]
+        indexes = saved_indexes("manga")
 
-    @property
-    def progress(self) -> int:
-        return self.chapter_progress
 
-    @property
-    def total(self) -> int | None:
-        return self.manga.chapters
-
-    def mark_complete(self) -> None:
-        if self.manga.chapters is not None:
-            self.chapter_progress = self.manga.chapters
-        if self.manga.volumes is not None:
-            self.volume_progress = self.manga.volumes
-
-    @classmethod
-    def feed_columns(cls) -> dict[str, Combinable]:
-        return {
-            "progress": F("chapter_progress"),
-            "total": F("manga__chapters"),
-            "progress2": F("volume_progress"),
-            "total2": F("manga__volumes"),
-            "date": NULL_DATE,
-        }
-
-    def load_feed_columns(self, *, progress, total, progress2, total2, date) -> None:
-        self.chapter_progress = progress
-        self.manga.chapters = total
-        self.volume_progress = progress2
-        self.manga.volumes = total2
+# Beside the saved tables.
 
 
 class SavedCount(models.Model):
     """How many saves of one kind a person has in one status: the dashboard's counts.
 
-    Database triggers on the saved tables keep it (migration 0004), whatever the path of
-    the write (the site, the admin, a cascade), so the counts cost one indexed read
-    instead of a scan of the person's saves.
+    Database triggers on the saved tables keep it (`media.triggers`), whatever the path of
+    the write (the site, the admin, a cascade), so the counts cost one indexed read instead
+    of a scan of the person's saves.
     """
 
     user = models.ForeignKey(
@@ -427,3 +539,30 @@ class SavedCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.saves} {self.kind} {self.status}"
+
+
+class RemovedSave(models.Model):
+    """A save its person removed, kept for a while so that Undo can put it back exactly as it
+    was (`media.services.unsave_item` and `restore_item`).
+
+    `data` holds every column of the removed row. Restoring deletes
+    the tombstone in the same transaction, so replaying an Undo finds nothing to do. Old ones
+    are purged as the same person removes others.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        db_index=False,  # the index below starts with user
+        related_name="+",
+    )
+    kind = models.CharField(max_length=12)  # the kinds registry's key
+    item_id = models.BigIntegerField()
+    data = models.JSONField()  # the removed row's columns, as the database returned them
+    removed = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "removed"], name="removed_save_user_removed")]
+
+    def __str__(self) -> str:
+        return f"{self.user} removed {self.kind} {self.item_id} at {self.removed}"

@@ -1,20 +1,31 @@
-"""Saving and tracking: the writes that views, commands and tests call."""
+"""Saving, unsaving and undoing: the writes that views, commands and tests call.
+
+Save and unsave are single statements where they can be, because they are the busiest
+writes; the SQL is spelled out here, once, for every kind, from the kind's models.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import enum
+from datetime import UTC, date, timedelta
 
-from django.db import connection
-from django.db.models import Model
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
+from django.utils.timezone import is_naive, make_aware
 
 from media.kinds import Kind
-from media.models import SavedItem, SavedMovie, Status
+from media.models import CatalogItem, RemovedSave, SavedItem
 
 BIGINT_MAX = 2**63 - 1
+# How long Undo can bring back a removed save: long enough for a press kept offline.
+UNDO_WINDOW = timedelta(days=7)
 
 
-def find_item(kind: Kind, pk: int) -> Model | None:
+def _quote(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def find_item(kind: Kind, pk: int) -> CatalogItem | None:
     """The item `pk` of `kind` with just its id and title, or None: what Save needs.
 
     One plain SELECT: Save is the busiest write, and the ORM's query building would cost
@@ -23,55 +34,163 @@ def find_item(kind: Kind, pk: int) -> Model | None:
     if not 0 < pk <= BIGINT_MAX:
         return None  # no such id, and no such number for the database either
     model = kind.item_model
-    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {quote('title')} FROM {quote(model._meta.db_table)} WHERE {quote('id')} = %s",
+            f"SELECT {_quote('title')} FROM {_quote(model._meta.db_table)}"
+            f" WHERE {_quote('id')} = %s",
             [pk],
         )
         row = cursor.fetchone()
     return None if row is None else model(id=pk, title=row[0])
 
 
-def save_item(user, kind: Kind, item: Model) -> None:
-    """Save `item` for `user`; saving what is already saved is a no-op, never an error.
+def _insert(row: SavedItem, *, as_is: bool) -> bool:
+    """INSERT `row` unless the person has saved its item already; True when it was written.
 
-    One INSERT ... ON CONFLICT DO NOTHING on the unique (user, item) constraint: a single
-    statement is atomic without a transaction around it (two round trips fewer than the
-    ORM's bulk insert), and concurrent or repeated saves leave exactly one row.
+    One statement, atomic on its own. `as_is` keeps every value the row holds (its id and
+    times too, for Undo); otherwise the database numbers it and `created` is now.
     """
-    model = kind.saved_model
-    row = model(user=user, **{kind.item_field: item})
-    fields = [field for field in model._meta.local_concrete_fields if not field.primary_key]
-    values = [field.get_db_prep_save(field.pre_save(row, add=True), connection) for field in fields]
-    quote = connection.ops.quote_name
-    unique = (model._meta.get_field("user").column, model._meta.get_field(kind.item_field).column)
+    fields = [f for f in row._meta.local_concrete_fields if as_is or not f.primary_key]
+    values = [
+        f.get_db_prep_save(
+            getattr(row, f.attname) if as_is else f.pre_save(row, add=True), connection
+        )
+        for f in fields
+    ]
     sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)})"
-        f" VALUES ({', '.join(['%s'] * len(fields))})"
-        f" ON CONFLICT ({', '.join(quote(column) for column in unique)}) DO NOTHING"
+        f"INSERT INTO {_quote(row._meta.db_table)} ({', '.join(_quote(f.column) for f in fields)})"
+        f" VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT DO NOTHING"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
+        return cursor.rowcount == 1
 
 
-def unsave_item(user, kind: Kind, item: Model) -> None:
-    """Remove `user`'s save of `item` if there is one; only that user's row can match.
+def save_item(user, kind: Kind, item: CatalogItem) -> None:
+    """Save `item` for `user`; saving what is already saved is a no-op, never an error.
 
-    One DELETE statement (atomic on its own); nothing refers to a saved row, and the
-    status counts follow by trigger.
+    INSERT ... ON CONFLICT DO NOTHING on the unique (user, item) constraint: concurrent or
+    repeated saves leave exactly one row, without a transaction around a single statement.
+    """
+    _insert(
+        kind.saved_model(user=user, item_title=item.title, **{kind.item_field: item}),
+        as_is=False,
+    )
+
+
+def unsave_item(user, kind: Kind, item: CatalogItem) -> int | None:
+    """Remove `user`'s save of `item` and keep it for Undo; return the removal's id.
+
+    Only that user's row can match. When there was nothing to remove (a repeated press), the
+    person's latest removal of the item is returned instead, so the answer still offers Undo.
+    The row and its tombstone change together, and expired tombstones of the person go.
     """
     model = kind.saved_model
-    quote = connection.ops.quote_name
-    sql = (
-        f"DELETE FROM {quote(model._meta.db_table)} WHERE {quote('user_id')} = %s"
-        f" AND {quote(model._meta.get_field(kind.item_field).column)} = %s"
+    table, column = (
+        _quote(model._meta.db_table),
+        _quote(model._meta.get_field(kind.item_field).column),
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user.pk, item.pk])
+    removals = _quote(RemovedSave._meta.db_table)
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        # One statement: the row is deleted, kept and the old ones purged, or none of it.
+        sql = (
+            f"WITH gone AS (DELETE FROM {table} WHERE user_id = %s AND {column} = %s"
+            f" RETURNING *), purged AS (DELETE FROM {removals} WHERE user_id = %s"
+            f" AND removed < %s) INSERT INTO {removals} (user_id, kind, item_id, data, removed)"
+            f" SELECT user_id, %s, {column}, row_to_json(gone)::jsonb, %s FROM gone RETURNING id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [user.pk, item.pk, user.pk, now - UNDO_WINDOW, kind.key, now])
+            found = cursor.fetchone()
+        removal = found[0] if found else None
+    else:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT * FROM {table} WHERE user_id = %s AND {column} = %s", [user.pk, item.pk]
+            )
+            found = cursor.fetchone()
+            removal = None
+            if found is not None:
+                data = {
+                    column[0]: value.isoformat() if isinstance(value, date) else value
+                    for column, value in zip(cursor.description, found, strict=True)
+                }
+                cursor.execute(f"DELETE FROM {table} WHERE id = %s", [data["id"]])
+                cursor.execute(
+                    f"DELETE FROM {removals} WHERE user_id = %s AND removed < %s",
+                    [user.pk, now - UNDO_WINDOW],
+                )
+                removal = RemovedSave.objects.create(
+                    user=user, kind=kind.key, item_id=item.pk, data=data, removed=now
+                ).pk
+    if removal is None:
+        removal = (
+            RemovedSave.objects.filter(
+                user=user, kind=kind.key, item_id=item.pk, removed__gte=now - UNDO_WINDOW
+            )
+            .order_by("-removed")
+            .values_list("pk", flat=True)
+            .first()
+        )
+    return removal
 
 
-def get_saved(user, kind: Kind, item: Model) -> SavedItem | None:
+class Restored(enum.Enum):
+    """What an Undo did."""
+
+    RESTORED = "restored"  # the save is back as it was
+    ALREADY = "already"  # nothing left to undo, and the item is on the shelf (a replay)
+    SAVED_AGAIN = "saved again"  # saved anew since: that save is kept, the old one too
+    GONE = "gone"  # nothing to undo: too old, never removed, or not this person's
+    REFUSED = "refused"  # the item changed so that the old tracking no longer fits
+
+
+def _row_from(model: type[SavedItem], data: dict) -> SavedItem:
+    """A saved model instance with exactly the values the database returned for a row."""
+    values = {}
+    for field in model._meta.concrete_fields:
+        value = field.to_python(data.get(field.column))
+        if isinstance(field, models.DateTimeField) and value is not None and is_naive(value):
+            value = make_aware(value, UTC)  # SQLite keeps UTC times without their zone
+        values[field.attname] = value
+    return model(**values)
+
+
+def restore_item(user, kind: Kind, item: CatalogItem, removal_id: int) -> Restored:
+    """Undo `user`'s removal `removal_id` of `item`: put the row back exactly as it was.
+
+    Idempotent: the tombstone goes in the same transaction as the row comes back, so a
+    replayed Undo finds nothing to do. Another person's removal is never found.
+    """
+    with transaction.atomic():
+        removal = (
+            RemovedSave.objects.select_for_update()
+            .filter(
+                pk=removal_id,
+                user=user,
+                kind=kind.key,
+                item_id=item.pk,
+                removed__gte=timezone.now() - UNDO_WINDOW,
+            )
+            .first()
+        )
+        if removal is None:
+            saved = kind.saved_model.objects.filter(user=user, **{kind.item_field: item}).exists()
+            return Restored.ALREADY if saved else Restored.GONE
+        row = _row_from(kind.saved_model, removal.data)
+        try:
+            with transaction.atomic():
+                written = _insert(row, as_is=True)
+        except IntegrityError:
+            return Restored.REFUSED  # a total lowered below the old progress, say
+        if not written:
+            return Restored.SAVED_AGAIN
+        removal.delete()
+        return Restored.RESTORED
+
+
+def get_saved(user, kind: Kind, item: CatalogItem) -> SavedItem | None:
     """`user`'s save of `item`, or None (also for anonymous users)."""
     if not user.is_authenticated:
         return None
@@ -79,28 +198,3 @@ def get_saved(user, kind: Kind, item: Model) -> SavedItem | None:
     if saved is not None:
         setattr(saved, kind.item_field, item)  # already loaded: spare the query
     return saved
-
-
-def reconcile_status(saved: SavedItem, changed: Iterable[str]) -> None:
-    """Keep status and progress in step; the one place this rule lives.
-
-    Marking it completed moves progress to the end (when the total is known). Otherwise
-    a change of progress sets the status: reaching the total completes it, moving back
-    from the end reopens it, and starting something planned puts it in progress.
-    """
-    changed = set(changed)
-    if "status" in changed and saved.status == Status.COMPLETED:
-        saved.mark_complete()
-    elif saved.progress_field in changed:
-        total = saved.total
-        if total and saved.progress >= total:
-            saved.status = Status.COMPLETED
-        elif saved.status == Status.COMPLETED:
-            saved.status = Status.IN_PROGRESS if saved.progress else Status.PLANNED
-        elif saved.status == Status.PLANNED and saved.progress:
-            saved.status = Status.IN_PROGRESS
-    if isinstance(saved, SavedMovie):
-        if not saved.watched:
-            saved.watched_on = None
-        elif saved.watched_on is None:
-            saved.watched_on = timezone.localdate()

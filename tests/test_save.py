@@ -14,7 +14,7 @@ def test_htmx_save_returns_the_unsave_button_partial(auth_client, user, kind, it
     assert response.status_code == 200
     html = response.content.decode()
     assert "<html" not in html
-    assert html.lstrip().startswith("<form")
+    assert html.lstrip().startswith('<div class="save-control"')
     assert ">Unsave</button>" in html
     assert 'name="intent" value="unsave"' in html
     assert saved_rows(kind, user, item).count() == 1
@@ -147,11 +147,15 @@ def test_csrf_token_from_the_page_is_accepted(user, items):
     assert kind.saved_model.objects.count() == 1
 
 
-@pytest.mark.parametrize("intent", ["", "toggle", "SAVE"])
-def test_intent_must_be_save_or_unsave(auth_client, kind, items, intent):
-    response = auth_client.post(save_url(kind, items[kind.key]), {"intent": intent})
+@pytest.mark.parametrize(
+    "data",
+    [{"intent": ""}, {"intent": "toggle"}, {"intent": "SAVE"}, {"intent": "undo"},
+     {"intent": "undo", "removal": "0"}, {"intent": "undo", "removal": str(2**63)}],
+)  # fmt: skip
+def test_intent_must_be_save_unsave_or_undo_of_a_removal(auth_client, kind, items, data):
+    response = auth_client.post(save_url(kind, items[kind.key]), data)
     assert response.status_code == 400
-    assert "neither save nor unsave" in response.content.decode()
+    assert "neither save, unsave nor undo" in response.content.decode()
     assert not kind.saved_model.objects.exists()
 
 

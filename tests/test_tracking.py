@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from media.kinds import KINDS
 from media.models import Anime, Manga, SavedAnime, SavedManga, SavedMovie, Status
-from media.services import reconcile_status
 from tests.conftest import HTMX
 
 MOVIE, ANIME, MANGA = KINDS["movie"], KINDS["anime"], KINDS["manga"]
@@ -86,18 +85,18 @@ def test_database_refuses_a_watch_date_without_watched(saves):
 def test_reaching_the_total_completes(saves):
     saved = saves["anime"]
     saved.episode_progress = 26
-    reconcile_status(saved, ["episode_progress"])
+    saved.reconcile(["episode_progress"])
     assert saved.status == Status.COMPLETED
 
 
 def test_completing_sets_progress_to_the_total(saves):
     manga = saves["manga"]
     manga.status = Status.COMPLETED
-    reconcile_status(manga, ["status"])
+    manga.reconcile(["status"])
     assert (manga.chapter_progress, manga.volume_progress) == (120, 6)
     movie = saves["movie"]
     movie.status = Status.COMPLETED
-    reconcile_status(movie, ["status"])
+    movie.reconcile(["status"])
     assert movie.watched and movie.watched_on == timezone.localdate()
 
 
@@ -105,28 +104,28 @@ def test_completing_with_an_unknown_total_keeps_progress(user):
     ongoing = Anime.objects.create(title="Ongoing", year=2024, episodes=None)
     saved = SavedAnime.objects.create(user=user, anime=ongoing, episode_progress=7)
     saved.status = Status.COMPLETED
-    reconcile_status(saved, ["status"])
+    saved.reconcile(["status"])
     assert (saved.status, saved.episode_progress) == (Status.COMPLETED, 7)
 
 
 def test_moving_back_from_the_end_reopens_and_starting_begins(saves):
     saved = saves["anime"]
     saved.episode_progress = 3
-    reconcile_status(saved, ["episode_progress"])
+    saved.reconcile(["episode_progress"])
     assert saved.status == Status.IN_PROGRESS
     saved.status, saved.episode_progress = Status.COMPLETED, 20
-    reconcile_status(saved, ["episode_progress"])
+    saved.reconcile(["episode_progress"])
     assert saved.status == Status.IN_PROGRESS
     saved.episode_progress = 0
     saved.status = Status.COMPLETED
-    reconcile_status(saved, ["episode_progress"])
+    saved.reconcile(["episode_progress"])
     assert saved.status == Status.PLANNED
 
 
 def test_on_hold_and_dropped_are_kept_while_progress_moves(saves):
     saved = saves["anime"]
     saved.status, saved.episode_progress = Status.ON_HOLD, 5
-    reconcile_status(saved, ["episode_progress"])
+    saved.reconcile(["episode_progress"])
     assert saved.status == Status.ON_HOLD
 
 
@@ -134,7 +133,7 @@ def test_unwatching_a_movie_clears_its_date_and_completion(saves):
     movie = saves["movie"]
     movie.watched, movie.watched_on, movie.status = True, date(2024, 5, 1), Status.COMPLETED
     movie.watched = False
-    reconcile_status(movie, ["watched"])
+    movie.reconcile(["watched"])
     assert (movie.status, movie.watched_on) == (Status.PLANNED, None)
 
 
@@ -487,8 +486,9 @@ def test_admin_status_follows_progress(admin_client, saves):
 
 def test_a_total_cannot_drop_below_tracked_progress(admin_client, saves, items, tmp_path):
     import json
+    from io import StringIO
 
-    from django.core.management import CommandError, call_command
+    from django.core.management import call_command
 
     SavedAnime.objects.update(episode_progress=20)
     anime = Anime.objects.all()
@@ -502,12 +502,11 @@ def test_a_total_cannot_drop_below_tracked_progress(admin_client, saves, items, 
     assert response.status_code == 200
     assert "Someone has tracked more episodes than 5" in response.content.decode()
 
-    catalog = tmp_path / "c.json"
-    catalog.write_text(
-        json.dumps({"anime": [{"title": "Cowboy Bebop", "year": 1998, "episodes": 5}]})
+    # The demo catalog never changes a title that exists, so it cannot trip over this.
+    (tmp_path / "anime.json").write_text(
+        json.dumps([{"title": "Cowboy Bebop", "year": 1998, "episodes": 5}])
     )
-    with pytest.raises(CommandError, match="Nothing was loaded"):
-        call_command("load_demo_catalog", file=catalog)
+    call_command("load_demo_catalog", dir=tmp_path, stdout=StringIO())
     assert Anime.objects.get().episodes == 20
 
 

@@ -6,21 +6,37 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from media.forms import SaveForm, tracking_form
 from media.kinds import Kind
-from media.services import find_item, reconcile_status, save_item, unsave_item
+from media.services import Restored, find_item, restore_item, save_item, unsave_item
 from media.views.http import HtmxHttpRequest, login_first, safe_next, see_other
 from media.views.pages import render_item_page
+
+# What an Undo tells the person, by what it did; and whether the item is saved afterwards.
+UNDONE = {
+    Restored.RESTORED: ("Put “{}” back on your shelf, as it was.", True),
+    Restored.ALREADY: ("“{}” is already back on your shelf.", True),
+    Restored.SAVED_AGAIN: ("“{}” is on your shelf again, so there was nothing to undo.", True),
+    Restored.GONE: ("Nothing to undo: “{}” was removed too long ago to bring back.", False),
+    Restored.REFUSED: (
+        "“{}” could not be put back as it was: its totals have changed since. "
+        "Save it again to track it anew.",
+        False,
+    ),
+}
 
 
 @require_POST
 def save(request: HtmxHttpRequest, kind: Kind, pk: int) -> HttpResponse:
-    """Save or unsave one item, as the form's `intent` says.
+    """Save, unsave or undo an unsave of one item, as the form's `intent` says.
 
-    htmx gets the button partial; a plain post gets 303 to `next` (PRG).
+    Unsave keeps the removed row for a while and the answer offers Undo, which puts it back
+    exactly as it was. htmx gets the button partial; a plain post gets 303 to `next` (PRG),
+    whose page says what happened (with Undo after an unsave).
     """
     item = find_item(kind, pk)
     if item is None:
@@ -33,26 +49,36 @@ def save(request: HtmxHttpRequest, kind: Kind, pk: int) -> HttpResponse:
         return render(
             request,
             "error.html",
-            {"title": "Bad request", "message": "The form said neither save nor unsave."},
+            {"title": "Bad request", "message": "The form said neither save, unsave nor undo."},
             status=400,
         )
-    saved = form.cleaned_data["intent"] == "save"
-    if saved:
+    intent, removal = form.cleaned_data["intent"], None
+    if intent == "save":
         save_item(request.user, kind, item)
+        news, saved = f"Saved “{item.title}”.", True
+    elif intent == "unsave":
+        removal = unsave_item(request.user, kind, item)
+        news, saved = f"Removed “{item.title}”.", False
     else:
-        unsave_item(request.user, kind, item)
+        done = restore_item(request.user, kind, item, form.cleaned_data["removal"])
+        text, saved = UNDONE[done]
+        news = text.format(item.title)
     next_url = safe_next(request, request.POST.get("next"))
-
+    context = {
+        "kind": kind,
+        "pk": item.pk,
+        "title": item.title,
+        "saved": saved,
+        "removal": removal,
+        "news": news,
+        "next": next_url or "",
+        "compact": request.POST.get("compact") == "1",
+    }
     if request.htmx:
-        context = {
-            "kind": kind,
-            "pk": item.pk,
-            "title": item.title,
-            "saved": saved,
-            "next": next_url or "",
-        }
-        return render(request, "media/item_detail.html#save-response", context)
-    messages.success(request, f"{'Saved' if saved else 'Removed'} “{item.title}”.")
+        return render(request, "media/fragments.html#save-response", context)
+    if removal is not None:
+        news = render_to_string("media/fragments.html#undo-message", context, request=request)
+    messages.success(request, news)
     return see_other(next_url or item.get_absolute_url())
 
 
@@ -84,7 +110,7 @@ def track(request: HtmxHttpRequest, kind: Kind, pk: int) -> HttpResponse:
         form = tracking_form(saved, tracking_data(request, saved))
         if form.is_valid():
             saved = form.save(commit=False)
-            reconcile_status(saved, form.changed_data)
+            saved.reconcile(form.changed_data)
             saved.save()
 
     if form.is_valid():
@@ -126,4 +152,4 @@ def render_tracking(request, kind: Kind, saved, form, status=200) -> HttpRespons
         "compact": data.get("compact") == "1" and not form.errors,
         "editing": data.get("edit") == "1",
     }
-    return render(request, "media/item_detail.html#tracking", context, status=status)
+    return render(request, "media/fragments.html#tracking", context, status=status)

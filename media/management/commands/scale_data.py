@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from media.kinds import KINDS, Kind
-from media.models import SavedItem, Status
+from media.models import SavedItem
 
 BIG_USER = "bench-100k"
 SMALL_USER = "bench-10"
@@ -93,36 +93,6 @@ def keeping_timestamps(*models):
 def title_for(rng: random.Random, number: int) -> str:
     words = rng.sample(WORDS, 2)
     return f"{words[0].title()} {words[1].title()} {rng.choice(NOUNS).title()} {number}"
-
-
-def catalog_facts(kind: Kind, rng: random.Random) -> dict:
-    if kind.key == "movie":
-        return {"runtime_minutes": rng.randint(70, 190)}
-    if kind.key == "anime":
-        return {"episodes": rng.choice((12, 13, 24, 26, 50, 64, 148, None))}
-    return {"chapters": rng.randint(20, 400), "volumes": rng.randint(2, 40)}
-
-
-def tracking(kind: Kind, item, rng: random.Random, when) -> dict:
-    """Per-kind tracking values that agree with the status, as the site would leave them."""
-    status = rng.choices(Status.values, weights=(40, 25, 25, 5, 5))[0]
-    values: dict = {"status": status, "score": rng.choice((None, None, *range(1, 11)))}
-    if kind.key == "movie":
-        watched = status == Status.COMPLETED
-        return values | {"watched": watched, "watched_on": when.date() if watched else None}
-    totals = [getattr(item, name) for name in item.progress_limits]
-    progress = []
-    for total in totals:
-        ceiling = total if total is not None else 500
-        if status == Status.PLANNED:
-            progress.append(0)
-        elif status == Status.COMPLETED and total is not None:
-            progress.append(total)
-        else:
-            progress.append(rng.randint(1, max(1, ceiling - 1)))
-    if status == Status.COMPLETED and totals[0] is None:
-        values["status"] = Status.IN_PROGRESS  # no known end: it cannot be completed yet
-    return values | dict(zip(item.progress_limits.values(), progress, strict=True))
 
 
 class Command(BaseCommand):
@@ -197,13 +167,13 @@ class Command(BaseCommand):
                     title=title_for(rng, number),
                     year=rng.randint(1950, 2026),
                     synopsis="",
-                    **catalog_facts(kind, rng),
+                    **kind.item_model.scale_facts(rng),
                 )
                 for number in range(start + 1, min(start + BATCH, size) + 1)
             ]
             kind.item_model.objects.bulk_create(batch, ignore_conflicts=True)
             progress.advance(len(batch))
-        fields = ["id", "title", *kind.item_model.progress_limits]
+        fields = ["id", "title", *(counter.total for counter in kind.saved_model.counters)]
         return list(kind.item_model.objects.only(*fields).order_by("id"))
 
     def make_people(self, crowd: int):
@@ -232,7 +202,7 @@ class Command(BaseCommand):
                         created=created,
                         updated=min(updated, now),
                         **{kind.item_field: item},
-                        **tracking(kind, item, rng, created),
+                        **kind.saved_model.scale_tracking(item, rng, created),
                     )
                 )
                 if len(pending[kind.key]) >= BATCH:
