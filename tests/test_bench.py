@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import ast
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from media.benchmark import parse_wrk
+from bench.management.commands.bench import targets
+from bench.management.commands.scale_data import Command as ScaleDataCommand
+from bench.measure import parse_wrk
 from media.feed import status_counts
 from media.kinds import KINDS
-from media.management.commands.bench import targets
 from media.models import Movie, SavedAnime, SavedManga, SavedMovie, Status
 from tests.test_counts import counted
 
@@ -23,8 +27,27 @@ SMALL = {
 }
 
 
+def imported_modules(source: str) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            modules.add(node.module)
+    return modules
+
+
+def test_the_product_never_loads_its_benchmark():
+    assert "bench" not in settings.INSTALLED_APPS
+    assert not settings.ROOT_URLCONF.startswith("bench")
+    for package in ("media", "project"):
+        for source in (settings.BASE_DIR / package).rglob("*.py"):
+            bench = {m for m in imported_modules(source.read_text()) if m.split(".")[0] == "bench"}
+            assert not bench, f"{source} imports {bench}"
+
+
 def fill(seed: int = 1) -> None:
-    call_command("scale_data", seed=seed, **SMALL)
+    call_command(ScaleDataCommand(), seed=seed, **SMALL)  # the bench app is not installed here
 
 
 def test_scale_data_fills_every_part_consistently(db):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection, transaction
 
-from media.benchmark import PLAN_PAGES, page_plans
+from bench.measure import PLAN_PAGES, page_plans
 from media.models import SavedAnime, SavedManga, SavedMovie
 
 pytestmark = [

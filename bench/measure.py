@@ -1,7 +1,7 @@
 """Measurements for `manage.py bench`, taken in one database (the one DATABASE_URL names).
 
-Never imported by the site: the bench command points ROOT_URLCONF here to add its floor
-view beside the real URLs, and runs everything else against the real stack.
+In-process pages run under `bench.settings`, whose URLs add the floor view (`bench.urls`)
+beside the real ones; the load over HTTP runs the product itself, as the Procfile starts it.
 """
 
 from __future__ import annotations
@@ -29,27 +29,17 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.http import HttpRequest, HttpResponse
 from django.test import Client
-from django.test.utils import CaptureQueriesContext, override_settings
-from django.urls import include, path
+from django.test.utils import CaptureQueriesContext
 
+from bench.management.commands.scale_data import BIG_USER, CROWD_PREFIX, SMALL_USER
 from media.feed import saved_feed
 from media.kinds import KINDS
-from media.management.commands.scale_data import BIG_USER, CROWD_PREFIX, SMALL_USER
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 FORM = "application/x-www-form-urlencoded"
 DEEP = 1000  # entries skipped by the deep dashboard page
 FEED_ROWS = 50  # "the newest 50 saves" of the feed-versus-floor comparison
-
-
-def floor(request: HttpRequest) -> HttpResponse:
-    """The least a page can do: go through the middleware and load the session's user."""
-    return HttpResponse(str(request.user.pk))
-
-
-urlpatterns = [path("bench/floor/", floor), path("", include("project.urls"))]
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -141,12 +131,6 @@ def endpoints_for(user, deep: bool) -> list[Endpoint]:
     return points
 
 
-@contextmanager
-def bench_urls():
-    with override_settings(ROOT_URLCONF="media.benchmark"):
-        yield
-
-
 def in_process(repeat: int) -> dict:
     """Median and p95 of each page, side by side for the two people, with query counts."""
     User = get_user_model()
@@ -158,32 +142,31 @@ def in_process(repeat: int) -> dict:
         )
     ]
     results: dict = {}
-    with bench_urls():
-        for person in people:  # warm up caches, count queries and measure each answer
-            for endpoint in person.endpoints:
-                answers = []
-                for turn in range(len(endpoint.data)):
-                    endpoint.call(person.client, turn)
-                with CaptureQueriesContext(connection) as queries:
-                    for turn in range(len(endpoint.data)):  # both save and unsave, say
-                        answers.append(endpoint.call(person.client, turn))
-                results.setdefault(endpoint.name, {})[person.label] = {
-                    "method": endpoint.method,
-                    "queries": len(queries) // len(endpoint.data),
-                    "bytes": max(len(answer.content) for answer in answers),
-                    "samples": [],
-                }
-        # Interleaved, so that drift in the machine's speed hits every figure alike, and
-        # in a new order each round, so no request always follows the same (heavy) one.
-        calls = [(person, endpoint) for person in people for endpoint in person.endpoints]
-        order = random.Random(1)
-        for turn in range(repeat):
-            order.shuffle(calls)
-            for person, endpoint in calls:
-                start = time.perf_counter()
+    for person in people:  # warm up caches, count queries and measure each answer
+        for endpoint in person.endpoints:
+            answers = []
+            for turn in range(len(endpoint.data)):
                 endpoint.call(person.client, turn)
-                elapsed = (time.perf_counter() - start) * 1000
-                results[endpoint.name][person.label]["samples"].append(elapsed)
+            with CaptureQueriesContext(connection) as queries:
+                for turn in range(len(endpoint.data)):  # both save and unsave, say
+                    answers.append(endpoint.call(person.client, turn))
+            results.setdefault(endpoint.name, {})[person.label] = {
+                "method": endpoint.method,
+                "queries": len(queries) // len(endpoint.data),
+                "bytes": max(len(answer.content) for answer in answers),
+                "samples": [],
+            }
+    # Interleaved, so that drift in the machine's speed hits every figure alike, and
+    # in a new order each round, so no request always follows the same (heavy) one.
+    calls = [(person, endpoint) for person in people for endpoint in person.endpoints]
+    order = random.Random(1)
+    for turn in range(repeat):
+        order.shuffle(calls)
+        for person, endpoint in calls:
+            start = time.perf_counter()
+            endpoint.call(person.client, turn)
+            elapsed = (time.perf_counter() - start) * 1000
+            results[endpoint.name][person.label]["samples"].append(elapsed)
     for by_person in results.values():
         for figures in by_person.values():
             samples = figures.pop("samples")
@@ -197,18 +180,17 @@ def dashboard_memory(repeat: int = 5) -> dict:
     half page), 100 and 100,000 saves (full pages)."""
     User = get_user_model()
     figures = {}
-    with bench_urls():
-        people = (("small", SMALL_USER), ("hundred", f"{CROWD_PREFIX}0001"), ("big", BIG_USER))
-        for label, name in people:
-            client = signed_in(User.objects.get(username=name))
+    people = (("small", SMALL_USER), ("hundred", f"{CROWD_PREFIX}0001"), ("big", BIG_USER))
+    for label, name in people:
+        client = signed_in(User.objects.get(username=name))
+        client.get("/saved/")
+        peaks = []
+        for _ in range(repeat):
+            tracemalloc.start()
             client.get("/saved/")
-            peaks = []
-            for _ in range(repeat):
-                tracemalloc.start()
-                client.get("/saved/")
-                peaks.append(tracemalloc.get_traced_memory()[1])
-                tracemalloc.stop()
-            figures[label] = statistics.median(peaks) / 1024
+            peaks.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+        figures[label] = statistics.median(peaks) / 1024
     return figures
 
 
@@ -337,7 +319,7 @@ def query_plans() -> dict:
     """The plans of the dashboard's and the catalog pages' queries at scale (PostgreSQL)."""
     if connection.vendor != "postgresql":
         return {}
-    with bench_urls(), transaction.atomic():
+    with transaction.atomic():
         return page_plans(signed_in(get_user_model().objects.get(username=BIG_USER)))
 
 
@@ -371,6 +353,7 @@ def gunicorn(port: int):
     env = os.environ | {
         "PORT": str(port),
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "DJANGO_SETTINGS_MODULE": "project.settings",  # the product, not bench.settings
     }
     process = subprocess.Popen(
         procfile_web(), shell=True, env=env, cwd=settings.BASE_DIR,
@@ -379,11 +362,13 @@ def gunicorn(port: int):
     try:
         for _ in range(100):
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/bench-ready", timeout=1)
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/floor/", timeout=1)
             except urllib.error.HTTPError:
-                break  # a 404 means it answers
+                break  # a 404: it answers, and it is the product, which has no floor view
             except OSError:
                 time.sleep(0.1)
+            else:
+                raise RuntimeError("gunicorn serves the bench's URLs instead of the product's")
         yield process
     finally:
         os.killpg(process.pid, signal.SIGTERM)
