@@ -109,6 +109,8 @@ def endpoints_for(user, deep: bool) -> list[Endpoint]:
         Endpoint("search", "/movies/?q=silver"),
         Endpoint("item page", shown.movie.get_absolute_url()),
         Endpoint("dashboard, first page", "/saved/"),
+        Endpoint("dashboard, by title", "/saved/?sort=title"),
+        Endpoint("dashboard, by score", "/saved/?sort=score"),
     ]
     if deep:
         cursor = saved_feed(user, per_page=DEEP).next
