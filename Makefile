@@ -36,8 +36,9 @@ test: $(VENV)/.installed-test chromium
 
 # Shelf at scale, on SQLite and on PostgreSQL (127.0.0.1:5432, user postgres): builds or
 # reuses the scale data, prints one table, writes docs/benchmark.json. BENCH_ARGS=--help
+# The harness is the bench/ package, loaded only by its own settings.
 bench: $(VENV)/.installed wrk
-	$(BIN)/python manage.py bench $(BENCH_ARGS)
+	DJANGO_SETTINGS_MODULE=bench.settings $(BIN)/python manage.py bench $(BENCH_ARGS)
 
 # The load generator for `make bench`, from the system's packages.
 wrk:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from django.db import connection, transaction
 
-from media.benchmark import PLAN_PAGES, page_plans
-from media.models import SavedAnime, SavedManga, SavedMovie
+from bench.measure import page_plans, plan_pages
+from media.kinds import KINDS
 
 pytestmark = [
     pytest.mark.postgresql,
@@ -20,16 +20,17 @@ pytestmark = [
 
 
 def test_no_page_query_needs_a_sequential_scan(auth_client, user, items):
-    SavedMovie.objects.create(user=user, movie=items["movie"])
-    SavedAnime.objects.create(user=user, anime=items["anime"], status="in_progress")
-    SavedManga.objects.create(user=user, manga=items["manga"])
+    for kind in KINDS.values():
+        kind.saved_model.objects.create(
+            user=user, status="in_progress", **{kind.item_field: items[kind.key]}
+        )
+    pages = plan_pages(search="a")
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
-        plans = page_plans(auth_client, {**PLAN_PAGES, "search": "/movies/?q=spirit"})
+        plans = page_plans(auth_client, pages)
 
-    pages = {name.split(" #")[0] for name in plans}
-    assert pages == set(PLAN_PAGES)  # every page ran queries on Shelf's tables
+    assert {name.split(" #")[0] for name in plans} == set(pages)  # each ran Shelf's queries
     assert any(" (generic)" in name for name in plans)
     scans = {name: plan["seq_scans"] for name, plan in plans.items() if plan["seq_scans"]}
     assert scans == {}, "\n\n".join(plans[name]["plan"] for name in scans)

@@ -29,6 +29,8 @@ SMALL_USER = "bench-10"
 CROWD_PREFIX = "bench-"
 PASSWORD = "bench-password"  # the benchmark's own database only
 BATCH = 5000
+DEFAULT_SIZES = {"movie": 60_000, "anime": 25_000, "manga": 25_000}
+OTHER_KIND_SIZE = 10_000
 
 ADJECTIVES = (
     "amber ashen autumn azure bitter blue brass broken burning cedar cinder clockwork cobalt "
@@ -100,16 +102,25 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--seed", type=int, default=1)
-        parser.add_argument("--movies", type=int, default=60_000)
-        parser.add_argument("--anime", type=int, default=25_000)
-        parser.add_argument("--manga", type=int, default=25_000)
+        parser.add_argument(
+            "--size", action="append", default=[], metavar="KIND=N",
+            help=f"titles of a kind (repeatable); default {DEFAULT_SIZES}, "
+            f"{OTHER_KIND_SIZE:,} for any other kind",
+        )  # fmt: skip
         parser.add_argument("--big-saves", type=int, default=100_000)
         parser.add_argument("--small-saves", type=int, default=10)
         parser.add_argument("--crowd", type=int, default=1_000, help="people with --crowd-saves")
         parser.add_argument("--crowd-saves", type=int, default=100)
 
     def handle(self, *args, **options) -> None:
-        sizes = {"movie": options["movies"], "anime": options["anime"], "manga": options["manga"]}
+        sizes = {key: DEFAULT_SIZES.get(key, OTHER_KIND_SIZE) for key in KINDS}
+        for size in options["size"]:
+            key, _, number = size.partition("=")
+            if key not in KINDS or not number.isdigit():
+                raise CommandError(
+                    f"--size {size}: expected KIND=N with KIND one of {list(KINDS)}."
+                )
+            sizes[key] = int(number)
         if options["big_saves"] > sum(sizes.values()):
             raise CommandError("--big-saves cannot exceed the catalog size: one save per item.")
         if self.complete(sizes, options):
@@ -199,6 +210,7 @@ class Command(BaseCommand):
                 pending[kind.key].append(
                     kind.saved_model(
                         user=user,
+                        item_title=item.title,  # what the triggers would copy
                         created=created,
                         updated=min(updated, now),
                         **{kind.item_field: item},

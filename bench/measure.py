@@ -1,7 +1,7 @@
 """Measurements for `manage.py bench`, taken in one database (the one DATABASE_URL names).
 
-Never imported by the site: the bench command points ROOT_URLCONF here to add its floor
-view beside the real URLs, and runs everything else against the real stack.
+In-process pages run under `bench.settings`, whose URLs add the floor view (`bench.urls`)
+beside the real ones; the load over HTTP runs the product itself, as the Procfile starts it.
 """
 
 from __future__ import annotations
@@ -29,27 +29,17 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.http import HttpRequest, HttpResponse
 from django.test import Client
-from django.test.utils import CaptureQueriesContext, override_settings
-from django.urls import include, path
+from django.test.utils import CaptureQueriesContext
 
+from bench.management.commands.scale_data import BIG_USER, CROWD_PREFIX, SMALL_USER
 from media.feed import saved_feed
 from media.kinds import KINDS
-from media.management.commands.scale_data import BIG_USER, CROWD_PREFIX, SMALL_USER
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 FORM = "application/x-www-form-urlencoded"
 DEEP = 1000  # entries skipped by the deep dashboard page
 FEED_ROWS = 50  # "the newest 50 saves" of the feed-versus-floor comparison
-
-
-def floor(request: HttpRequest) -> HttpResponse:
-    """The least a page can do: go through the middleware and load the session's user."""
-    return HttpResponse(str(request.user.pk))
-
-
-urlpatterns = [path("bench/floor/", floor), path("", include("project.urls"))]
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -104,21 +94,33 @@ def saved_item(user, kind):
     return kind.saved_model.objects.filter(user=user).order_by("-created").first()
 
 
+def first_kind():
+    """The kind whose pages and save the bench measures: the registry's first."""
+    return next(iter(KINDS.values()))
+
+
+def counting_kind():
+    """The kind whose +1 the bench measures: the first whose tracking counts."""
+    return next(kind for kind in KINDS.values() if kind.saved_model.counters)
+
+
 def endpoints_for(user, deep: bool) -> list[Endpoint]:
-    movie, anime = KINDS["movie"], KINDS["anime"]
-    target = unsaved_item(user, movie)
-    tracked = saved_item(user, anime)
-    shown = saved_item(user, movie)
-    total = tracked.anime.episodes or 500
-    save_path = f"/save/movie/{target.pk}/"
+    first, counting = first_kind(), counting_kind()
+    target = unsaved_item(user, first)
+    tracked = saved_item(user, counting)
+    counter = counting.saved_model.counters[0]
+    total = getattr(tracked.item, counter.total) or 500
+    save_path = f"/save/{first.key}/{target.pk}/"
     points = [
         Endpoint("floor (trivial view)", "/bench/floor/"),
         Endpoint("floor, posted", "/bench/floor/", "post"),
         Endpoint("home", "/"),
-        Endpoint("list page", "/movies/?page=40"),
-        Endpoint("search", "/movies/?q=silver"),
-        Endpoint("item page", shown.movie.get_absolute_url()),
+        Endpoint("list page", f"/{first.slug}/?page=40"),
+        Endpoint("search", f"/{first.slug}/?q=silver"),
+        Endpoint("item page", saved_item(user, first).item.get_absolute_url()),
         Endpoint("dashboard, first page", "/saved/"),
+        Endpoint("dashboard, by title", "/saved/?sort=title"),
+        Endpoint("dashboard, by score", "/saved/?sort=score"),
     ]
     if deep:
         cursor = saved_feed(user, per_page=DEEP).next
@@ -129,22 +131,16 @@ def endpoints_for(user, deep: bool) -> list[Endpoint]:
         Endpoint("save/unsave, plain", save_path, "post", alternate, expect=303),
         Endpoint(
             "tracking edit, htmx",
-            f"/track/anime/{tracked.anime_id}/",
+            f"/track/{counting.key}/{tracked.item.pk}/",
             "post",
             [
-                {"only": "episode_progress", "episode_progress": str(n)}
+                {"only": counter.field, counter.field: str(n)}
                 for n in (min(1, total - 1), min(2, total - 1))
             ],
             HTMX,
         ),
     ]
     return points
-
-
-@contextmanager
-def bench_urls():
-    with override_settings(ROOT_URLCONF="media.benchmark"):
-        yield
 
 
 def in_process(repeat: int) -> dict:
@@ -158,32 +154,31 @@ def in_process(repeat: int) -> dict:
         )
     ]
     results: dict = {}
-    with bench_urls():
-        for person in people:  # warm up caches, count queries and measure each answer
-            for endpoint in person.endpoints:
-                answers = []
-                for turn in range(len(endpoint.data)):
-                    endpoint.call(person.client, turn)
-                with CaptureQueriesContext(connection) as queries:
-                    for turn in range(len(endpoint.data)):  # both save and unsave, say
-                        answers.append(endpoint.call(person.client, turn))
-                results.setdefault(endpoint.name, {})[person.label] = {
-                    "method": endpoint.method,
-                    "queries": len(queries) // len(endpoint.data),
-                    "bytes": max(len(answer.content) for answer in answers),
-                    "samples": [],
-                }
-        # Interleaved, so that drift in the machine's speed hits every figure alike, and
-        # in a new order each round, so no request always follows the same (heavy) one.
-        calls = [(person, endpoint) for person in people for endpoint in person.endpoints]
-        order = random.Random(1)
-        for turn in range(repeat):
-            order.shuffle(calls)
-            for person, endpoint in calls:
-                start = time.perf_counter()
+    for person in people:  # warm up caches, count queries and measure each answer
+        for endpoint in person.endpoints:
+            answers = []
+            for turn in range(len(endpoint.data)):
                 endpoint.call(person.client, turn)
-                elapsed = (time.perf_counter() - start) * 1000
-                results[endpoint.name][person.label]["samples"].append(elapsed)
+            with CaptureQueriesContext(connection) as queries:
+                for turn in range(len(endpoint.data)):  # both save and unsave, say
+                    answers.append(endpoint.call(person.client, turn))
+            results.setdefault(endpoint.name, {})[person.label] = {
+                "method": endpoint.method,
+                "queries": len(queries) // len(endpoint.data),
+                "bytes": max(len(answer.content) for answer in answers),
+                "samples": [],
+            }
+    # Interleaved, so that drift in the machine's speed hits every figure alike, and
+    # in a new order each round, so no request always follows the same (heavy) one.
+    calls = [(person, endpoint) for person in people for endpoint in person.endpoints]
+    order = random.Random(1)
+    for turn in range(repeat):
+        order.shuffle(calls)
+        for person, endpoint in calls:
+            start = time.perf_counter()
+            endpoint.call(person.client, turn)
+            elapsed = (time.perf_counter() - start) * 1000
+            results[endpoint.name][person.label]["samples"].append(elapsed)
     for by_person in results.values():
         for figures in by_person.values():
             samples = figures.pop("samples")
@@ -197,18 +192,17 @@ def dashboard_memory(repeat: int = 5) -> dict:
     half page), 100 and 100,000 saves (full pages)."""
     User = get_user_model()
     figures = {}
-    with bench_urls():
-        people = (("small", SMALL_USER), ("hundred", f"{CROWD_PREFIX}0001"), ("big", BIG_USER))
-        for label, name in people:
-            client = signed_in(User.objects.get(username=name))
+    people = (("small", SMALL_USER), ("hundred", f"{CROWD_PREFIX}0001"), ("big", BIG_USER))
+    for label, name in people:
+        client = signed_in(User.objects.get(username=name))
+        client.get("/saved/")
+        peaks = []
+        for _ in range(repeat):
+            tracemalloc.start()
             client.get("/saved/")
-            peaks = []
-            for _ in range(repeat):
-                tracemalloc.start()
-                client.get("/saved/")
-                peaks.append(tracemalloc.get_traced_memory()[1])
-                tracemalloc.stop()
-            figures[label] = statistics.median(peaks) / 1024
+            peaks.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+        figures[label] = statistics.median(peaks) / 1024
     return figures
 
 
@@ -274,14 +268,21 @@ def feed_against_floor(repeat: int) -> dict:
 
 
 SEQ_SCAN = re.compile(r"Seq Scan on (media_\w+)")
-PLAN_PAGES = {
-    "home": "/",
-    "list page": "/movies/?page=40",
-    "search": "/movies/?q=silver",
-    "dashboard": "/saved/",
-    "dashboard, by title": "/saved/?sort=title",
-    "dashboard, in progress": "/saved/?status=in_progress",
-}
+
+
+def plan_pages(search: str = "silver") -> dict[str, str]:
+    """The pages whose queries must all be served by an index: home, each kind's list and
+    search, and the dashboard in its orders and filters."""
+    pages = {"home": "/"}
+    for kind in KINDS.values():
+        pages[f"{kind.plural} list"] = f"/{kind.slug}/?page=40"
+        pages[f"{kind.plural} search"] = f"/{kind.slug}/?q={search}"
+    return pages | {
+        "dashboard": "/saved/",
+        "dashboard, by title": "/saved/?sort=title",
+        "dashboard, by score": "/saved/?sort=score",
+        "dashboard, in progress": "/saved/?status=in_progress",
+    }
 
 
 def pg_type(value) -> str:
@@ -315,7 +316,7 @@ def explain(sql: str, params: list, *, generic: bool) -> str:
             cursor.execute("DEALLOCATE shelf_plan")
 
 
-def page_plans(client: Client, pages: dict[str, str] = PLAN_PAGES) -> dict:
+def page_plans(client: Client, pages: dict[str, str]) -> dict:
     """Custom and generic plans of every query the pages make on Shelf's own tables."""
     plans = {}
     for name, url in pages.items():
@@ -337,8 +338,8 @@ def query_plans() -> dict:
     """The plans of the dashboard's and the catalog pages' queries at scale (PostgreSQL)."""
     if connection.vendor != "postgresql":
         return {}
-    with bench_urls(), transaction.atomic():
-        return page_plans(signed_in(get_user_model().objects.get(username=BIG_USER)))
+    with transaction.atomic():
+        return page_plans(signed_in(get_user_model().objects.get(username=BIG_USER)), plan_pages())
 
 
 # Over HTTP: gunicorn as the Procfile starts it, and wrk on loopback.
@@ -371,6 +372,7 @@ def gunicorn(port: int):
     env = os.environ | {
         "PORT": str(port),
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "DJANGO_SETTINGS_MODULE": "project.settings",  # the product, not bench.settings
     }
     process = subprocess.Popen(
         procfile_web(), shell=True, env=env, cwd=settings.BASE_DIR,
@@ -379,11 +381,13 @@ def gunicorn(port: int):
     try:
         for _ in range(100):
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/bench-ready", timeout=1)
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/floor/", timeout=1)
             except urllib.error.HTTPError:
-                break  # a 404 means it answers
+                break  # a 404: it answers, and it is the product, which has no floor view
             except OSError:
                 time.sleep(0.1)
+            else:
+                raise RuntimeError("gunicorn serves the bench's URLs instead of the product's")
         yield process
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -451,8 +455,8 @@ def over_http(seconds: int, connections: int) -> dict:
     session = Client()
     session.force_login(user)
     session_id = session.cookies[settings.SESSION_COOKIE_NAME].value
-    item = saved_item(user, KINDS["movie"]).movie
-    target = unsaved_item(user, KINDS["movie"])
+    item = saved_item(user, first_kind()).item
+    target = unsaved_item(user, first_kind())
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     results: dict = {}
@@ -479,7 +483,7 @@ def over_http(seconds: int, connections: int) -> dict:
             "item page": (item.get_absolute_url(), [], {}),
             "dashboard": ("/saved/", [], {}),
             "save/unsave, htmx": (
-                f"/save/movie/{target.pk}/",
+                f"/save/{first_kind().key}/{target.pk}/",
                 ["--script", str(script)],
                 {
                     "HX-Request": "true",

@@ -1,0 +1,7 @@
+"""Shelf's benchmark harness (`make bench`), kept apart from the product it measures.
+
+Loaded only with its own settings (`bench.settings`) and by its tests; nothing under
+`media/` or `project/` imports it.
+"""
+
+from __future__ import annotations
