@@ -99,3 +99,18 @@ def test_concurrent_status_changes_keep_exact_counts(user):
     assert post_together(user, posts) == [200] * THREADS
     assert status_counts(user) == counted(user)
     assert sum(status_counts(user).values()) == len(shows)
+
+
+def test_concurrent_undos_restore_one_row_once(user, kind, items):
+    from media.models import RemovedSave
+    from media.services import unsave_item
+
+    item = items[kind.key]
+    kind.saved_model.objects.create(user=user, note="kept", **{kind.item_field: item})
+    removal = unsave_item(user, kind, item)
+    data = {"intent": "undo", "removal": str(removal)}
+    posts = [(save_url(kind, item), data, HTMX if n % 2 else {}) for n in range(THREADS)]
+    assert sorted(set(post_together(user, posts))) == [200, 303]
+    assert kind.saved_model.objects.get(user=user).note == "kept"
+    assert not RemovedSave.objects.exists()
+    assert status_counts(user) == counted(user)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -522,3 +523,19 @@ def test_an_edit_costs_a_fixed_handful_of_queries(
         )
     assert response.status_code == 200
     assert SavedAnime.objects.get().episode_progress == 3
+
+
+def test_the_note_counts_characters_as_the_database_does(auth_client, saves, items):
+    """500 emoji are 500 characters here and in the database (a browser's maxlength would
+    count 1,000 UTF-16 units and stop at 250), so the form sets no maxlength."""
+    url = track_url(ANIME, items["anime"])
+    html = auth_client.get(items["anime"].get_absolute_url()).content.decode()
+    note_tag = re.search(r"<textarea[^>]*>", html).group(0)
+    assert "maxlength" not in note_tag and "Up to 500 characters" in html
+    response = auth_client.post(url, {"only": "note", "note": "🎞️"[0] * 500}, **HTMX)
+    assert response.status_code == 200
+    assert SavedAnime.objects.get().note == "🎞️"[0] * 500
+    refused = auth_client.post(url, {"only": "note", "note": "🎞️"[0] * 501}, **HTMX)
+    assert refused.status_code == 422
+    assert "at most 500 characters (it has 501)" in refused.content.decode()
+    assert SavedAnime.objects.get().note == "🎞️"[0] * 500
