@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import struct
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from django.contrib.staticfiles import finders
 from django.test import Client
 
 from media.kinds import KINDS
-from media.pwa import cache_key
+from media.pwa import SERVICE_WORKER, cache_key
 from tests.conftest import HTMX, save_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,6 +111,33 @@ def test_service_worker_is_served_from_the_root_uncached(client, db):
 def worker_config(client: Client) -> dict:
     script = client.get("/sw.js").content.decode()
     return json.loads(re.search(r"^const CONFIG = (\{.*\});$", script, re.M).group(1))
+
+
+def test_service_worker_is_its_plain_source_after_one_line_of_config(client, db):
+    source = SERVICE_WORKER.read_text()
+    assert "{{" not in source and "{%" not in source  # no template: any JavaScript tool reads it
+    script = client.get("/sw.js").content.decode()
+    config = json.dumps(worker_config(client))
+    assert script == f'"use strict";\nconst CONFIG = {config};\n\n{source}'
+
+
+@pytest.mark.skipif(not shutil.which("node"), reason="needs Node.js to parse JavaScript")
+def test_service_worker_as_served_is_valid_javascript(client, db, tmp_path):
+    served = tmp_path / "sw.js"
+    served.write_bytes(client.get("/sw.js").content)
+    result = subprocess.run(["node", "--check", served], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_service_worker_version_follows_its_own_source(client, db, monkeypatch, tmp_path):
+    copy = tmp_path / "sw.js"
+    shutil.copy(SERVICE_WORKER, copy)
+    monkeypatch.setattr("media.pwa.SERVICE_WORKER", copy)
+    first = worker_config(client)["version"]
+    assert worker_config(client)["version"] == first
+    copy.write_text(copy.read_text() + "// a fix\n")
+    assert worker_config(client)["version"] != first
+    assert client.get("/sw.js").content.decode().endswith("// a fix\n")
 
 
 def test_service_worker_precaches_shelfs_static_files_and_the_offline_page(client, db):
