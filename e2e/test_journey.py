@@ -280,7 +280,7 @@ def test_signed_out_save_is_not_announced_as_saved(js, visit, live_server, catal
     page.goto(live_server.url + movie.path)
 
     def slow_network(route: Route) -> None:
-        # Keep the item page up long enough for shelf.js (it speaks 50 ms after an answer).
+        # Keep the item page up long enough for htmx-feedback.js (it speaks 50 ms after an answer).
         time.sleep(0.3)
         route.continue_()
 
