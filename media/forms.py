@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from media.feed import DEFAULT_SORT, SORTS, Cursor
 from media.kinds import KINDS
-from media.models import SavedItem, Status
+from media.models import SCORE_MAX, SCORE_MIN, SavedItem, Status
 
 
 class SaveForm(forms.Form):
@@ -103,8 +103,10 @@ def tracking_form_class(model: type[SavedItem]) -> type[TrackingForm]:
     widgets = {"note": forms.Textarea(attrs={"rows": 2})}
     if "watched_on" in model.tracking_fields:
         widgets["watched_on"] = forms.DateInput(attrs={"type": "date"})
+    # The label says the range, so every form template can print labels as they are.
+    labels = {"score": f"Score ({SCORE_MIN}–{SCORE_MAX})"}
     return forms.modelform_factory(
-        model, form=TrackingForm, fields=model.tracking_fields, widgets=widgets
+        model, form=TrackingForm, fields=model.tracking_fields, widgets=widgets, labels=labels
     )
 
 
