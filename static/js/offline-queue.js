@@ -1,8 +1,9 @@
-// The offline queue. A press of a form marked data-offline-queue="<what it does: saved,
-// removed...>" made offline is kept in IndexedDB (one record per person and form action, the
-// newest press winning), its button shows "Pending…", and it is sent, in order and with a
-// fresh CSRF token, when the connection returns or the next page opens online; a press the
-// server refuses is dropped and reported.
+// The offline queue, for forms marked data-offline-queue="<what a press does: saved,
+// removed...>", with data-title="<what it acts on>" for the messages. A press made offline is
+// kept in IndexedDB (one record per person and form action, the newest press winning) and its
+// button shows "Pending…"; it is sent, in order and with a fresh CSRF token, when the connection
+// returns or the next page opens online, and the answer's marked form then replaces every
+// marked form posting there. A press the server refuses is dropped and reported.
 "use strict";
 
 {
