@@ -136,7 +136,7 @@ def test_every_page_passes_axe_and_reflows(js, visit, new_context, live_server, 
     save_button(page).click()
     expect(page.get_by_role("button", name="Unsave", exact=True)).to_be_visible()
     if js:
-        expect(page.locator("#announcer")).to_have_text(f"Saved {paprika.title}")
+        expect(page.locator("#announcer")).to_have_text(f"Saved “{paprika.title}”.")
     checks.check("item just saved (announcement shown)")
     checks.open(paprika.path, "item, signed in, saved (movie)")
 

@@ -177,7 +177,7 @@ def test_save_and_unsave_journey(js, visit, live_server, catalog):
     expect(unsave_button(page)).to_be_visible()
     expect(save_button(page)).to_have_count(0)
     if js:
-        expect(page.locator("p#announcer")).to_have_text(f"Saved {movie.title}")
+        expect(page.locator("p#announcer")).to_have_text(f"Saved “{movie.title}”.")
         expect(unsave_button(page)).to_be_focused()
     else:
         expect(page.get_by_role("status").filter(has_text="Saved")).to_have_text(
@@ -218,7 +218,10 @@ def test_save_and_unsave_journey(js, visit, live_server, catalog):
         expect(save_button(row)).to_be_visible()
         expect(unsave_button(row)).to_have_count(0)
         expect(save_button(row)).to_be_focused()
-        expect(page.locator("p#announcer")).to_have_text(f"Removed {movie.title}")
+        toast = page.locator("p#announcer")
+        expect(toast).to_contain_text(f"Removed “{movie.title}”.")
+        expect(toast.get_by_role("button", name=f"Undo removing {movie.title}")).to_be_visible()
+        expect(row.get_by_role("button", name=f"Undo removing {movie.title}")).to_be_visible()
         page.reload()
     else:
         removed = page.get_by_role("status").filter(has_text="Removed")
@@ -280,7 +283,7 @@ def test_signed_out_save_is_not_announced_as_saved(js, visit, live_server, catal
     page.goto(live_server.url + movie.path)
 
     def slow_network(route: Route) -> None:
-        # Keep the item page up long enough for shelf.js (it speaks 50 ms after an answer).
+        # Keep the item page up long enough for htmx-feedback.js (it speaks 50 ms after an answer).
         time.sleep(0.3)
         route.continue_()
 
@@ -291,3 +294,68 @@ def test_signed_out_save_is_not_announced_as_saved(js, visit, live_server, catal
     assert not [line for line in said if line.startswith("announcer: Saved")], said
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     expect(page.get_by_role("status").filter(has_text="Saved")).to_have_count(0)
+
+
+def expire_the_form(page: Page, entry: Entry, monkeypatch) -> None:
+    # A token of the right shape that is not this session's, as in a page from before sign-in.
+    page.locator("form.save-form input[name=csrfmiddlewaretoken]").evaluate(
+        "input => { input.value = 'a'.repeat(64); }"
+    )
+
+
+def remove_the_item(page: Page, entry: Entry, monkeypatch) -> None:
+    type(entry.item).objects.filter(pk=entry.item.pk).delete()  # the entry keeps its pk
+
+
+def break_saving(page: Page, entry: Entry, monkeypatch) -> None:
+    # The live server runs in this process: saving fails there as a bug would.
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in saving")
+
+    monkeypatch.setattr("media.views.saving.save_item", broken)
+
+
+@pytest.mark.parametrize(
+    ("failure", "status", "said"),
+    [
+        (expire_the_form, 403, "That form has expired. Reload the page and try again."),
+        (remove_the_item, 404, "That item is no longer on your shelf."),
+        (break_saving, 500, "Something went wrong. Please try again."),
+    ],
+    ids=["expired-form", "item-gone", "server-error"],
+)
+def test_a_refused_save_leaves_the_button_and_says_why(
+    failure, status, said, visit, live_server, catalog, monkeypatch
+):
+    """htmx 4 swaps error answers unless told not to: base.html's <body> tells it, once for
+    every form. The error page must never replace the button."""
+    base = live_server.url
+    visitor = visit(js=True)
+    page = visitor.page
+    movie = catalog["spirited"]
+    user = sign_up(page, base, "ada")
+    page.goto(base + movie.path)
+    failure(page, movie, monkeypatch)
+    mark_document(page)
+
+    with (
+        page.expect_console_message(lambda m: m.type == "error") as logged,
+        page.expect_response(
+            lambda r: r.request.method == "POST" and r.url == base + movie.save_path
+        ) as answer,
+    ):
+        save_button(page).click()
+    response = answer.value
+    assert response.status == status
+    assert response.request.all_headers().get("hx-request") == "true"  # htmx sent it
+    assert response.request.resource_type == "fetch"
+    visitor.traffic.settle(page)
+    assert_same_document(page, base + movie.path)
+
+    expect(page.get_by_role("heading", level=1)).to_have_text([movie.title])
+    expect(page.locator("form.save-form")).to_have_count(1)
+    expect(save_button(page)).to_be_enabled()  # hx-disable let it go again
+    expect(page.locator("#announcer")).to_have_text(said)
+    assert not movie.kind.saved_model.objects.filter(user=user).exists()
+    visitor.traffic.excuse(response, logged.value)
+    assert not visitor.traffic.problems, visitor.traffic.problems

@@ -161,7 +161,7 @@ def test_save_pressed_offline_is_pending_then_sent_once(visit, live_server, cata
     assert answer.value.request.all_headers().get("hx-request") == "true"
     expect(unsave_button(page)).to_be_visible()
     expect(unsave_button(page)).to_be_focused()
-    expect(page.locator("#announcer")).to_have_text(f"Saved {anime.title}")
+    expect(page.locator("#announcer")).to_have_text(f"Saved “{anime.title}”.")
     # The tracking panel loads itself, as after an online Save.
     expect(page.get_by_role("region", name=f"Tracking {anime.title}")).to_be_visible()
     assert anime.saved_rows(user).count() == 1
@@ -227,7 +227,7 @@ def test_sign_out_deletes_the_offline_copies(clear_site_data, visit, live_server
     assert [urls for name, urls in page_caches(page).items() if name.endswith(key)] == [
         [base + movie.path, base + "/saved/"]
     ]
-    assert QUEUE in databases(page)  # pwa.js opened its queue for this person
+    assert QUEUE in databases(page)  # offline-queue.js opened its queue for this person
 
     if clear_site_data:
         with page.expect_response(base + "/accounts/logout/") as answer:
@@ -236,7 +236,7 @@ def test_sign_out_deletes_the_offline_copies(clear_site_data, visit, live_server
     else:
         page.route(base + "/accounts/logout/", signed_out_quietly)
         page.get_by_role("button", name="Sign out").click()
-        # Only pwa.js, telling the worker at the press of Sign out, can have done this.
+        # Only service-worker-registration.js, telling the worker at Sign out, can have done this.
         for _ in range(50):
             mine = [name for name in page_caches(page) if name.endswith(key)]
             if not mine and QUEUE not in databases(page):

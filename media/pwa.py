@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 from django.contrib.staticfiles.finders import FileSystemFinder
 from django.contrib.staticfiles.storage import staticfiles_storage
@@ -18,6 +19,8 @@ CACHE_KEY_HEADER = "Shelf-Cache-Key"
 ANONYMOUS = "anonymous"
 # The offline page is precached, so a change to what it is drawn from must make a new worker.
 OFFLINE_TEMPLATES = ("media/offline.html", "base.html")
+# The service worker's own source: plain JavaScript, served with its config by the view.
+SERVICE_WORKER = Path(__file__).with_name("sw.js")
 
 
 def cache_key(user) -> str:
@@ -37,9 +40,15 @@ def precache_files() -> dict[str, str]:
     return {name: staticfiles_storage.url(name) for name in names}
 
 
-def static_version(files: dict[str, str]) -> str:
+def service_worker_source() -> str:
+    """The worker's script as written, without the config the view puts before it."""
+    return SERVICE_WORKER.read_text(encoding="utf-8")
+
+
+def static_version(files: dict[str, str], worker_source: str) -> str:
     """Changes whenever a static file changes: by its hashed name when the storage keeps a
-    manifest (production), by its bytes otherwise (tests and development)."""
+    manifest (production), by its bytes otherwise (tests and development); and whenever the
+    offline page's templates or the worker's own source change."""
     digest = hashlib.sha256()
     hashed_files = getattr(staticfiles_storage, "hashed_files", None)
     if hashed_files:
@@ -52,6 +61,7 @@ def static_version(files: dict[str, str]) -> str:
                 digest.update(hashlib.sha256(source.read()).digest())
     for name in OFFLINE_TEMPLATES:
         digest.update(get_template(name).template.source.encode())
+    digest.update(worker_source.encode())
     return digest.hexdigest()[:16]
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from django import forms
 from django.contrib.auth import get_user_model
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
 from media.models import Movie
 
@@ -117,6 +120,29 @@ def test_signup_form_labels(client, db):
     html = client.get("/accounts/signup/").content.decode()
     for label in ("Username", "Password", "Password confirmation"):
         assert f">{label}</label>" in html
+
+
+def test_one_field_template_draws_every_kind_of_field():
+    class Form(forms.Form):
+        plain = forms.CharField(help_text="Use <b> & co.")
+        rules = forms.CharField(required=False, help_text=mark_safe("<ul><li>Long</li></ul>"))
+        agree = forms.BooleanField(required=False, label="I agree")
+
+    html = "".join(render_to_string("_field.html", {"field": field}) for field in Form({}))
+    assert '<div class="field field-plain field-invalid">' in html
+    assert '<label for="id_plain">Plain</label>' in html
+    # Help text is escaped unless marked safe, as Django marks its password rules.
+    assert '<div class="help" id="id_plain_helptext">Use &lt;b&gt; &amp; co.</div>' in html
+    assert '<div class="help" id="id_rules_helptext"><ul><li>Long</li></ul></div>' in html
+    assert '<p class="field-error" id="id_plain_error">This field is required.</p>' in html
+    assert '<div class="field field-rules">' in html
+    checkbox = r'<label class="check"><input type="checkbox" name="agree"[^>]*> I agree</label>'
+    assert re.search(checkbox, html)
+
+
+def test_signup_shows_the_password_rules_as_a_list(client, db):
+    html = client.get("/accounts/signup/").content.decode()
+    assert re.search(r'<div class="help" id="id_password1_helptext"><ul><li>', html)
 
 
 def test_signup_signs_in_and_redirects(client, db):

@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import struct
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,20 @@ from django.contrib.staticfiles import finders
 from django.test import Client
 
 from media.kinds import KINDS
-from media.pwa import cache_key
+from media.pwa import SERVICE_WORKER, cache_key
 from tests.conftest import HTMX, save_url
 
 ROOT = Path(__file__).resolve().parent.parent
 STYLESHEET = (ROOT / "static" / "css" / "shelf.css").read_text()
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# The scripts of every page, in the order they run (the offline page adds offline-page.js).
+PAGE_SCRIPTS = [
+    "vendor/htmx-4.0.1.min.js",
+    "js/announce.js",
+    "js/htmx-feedback.js",
+    "js/offline-queue.js",
+    "js/service-worker-registration.js",
+]
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -91,10 +100,31 @@ def test_every_page_links_the_manifest_and_icons(auth_client, items, path):
         "(prefers-color-scheme: light)": css_variable("--surface", dark=False),
         "(prefers-color-scheme: dark)": css_variable("--surface", dark=True),
     }
-    scripts = [tag for tag in head_tags(html, "script") if tag["src"].endswith("/js/pwa.js")]
-    assert len(scripts) == 1
-    assert "defer" in re.search(r'<script src="[^"]*/js/pwa\.js"[^>]*>', html).group(0)
-    assert scripts[0]["data-service-worker"] == "/sw.js"
+
+
+@pytest.mark.parametrize("path", ["/", "/saved/", "/accounts/login/", "/offline/", "/nowhere/"])
+def test_every_page_runs_shelfs_scripts_deferred_in_order(auth_client, items, path):
+    html = auth_client.get(path).content.decode()
+    tags = re.findall(r"<script\s[^>]*>", html)
+    expected = PAGE_SCRIPTS + (["js/offline-page.js"] if path == "/offline/" else [])
+    assert [re.search(r'src="/static/([^"]+)"', tag).group(1) for tag in tags] == expected
+    # Deferred classic scripts run in document order, after parsing: each finds window.Shelf.
+    assert all(re.search(r"\sdefer[\s>]", tag) for tag in tags), tags
+    assert not [tag for tag in tags if "async" in tag or "module" in tag]
+    registration = next(
+        tag for tag in head_tags(html, "script") if tag["src"].endswith("-registration.js")
+    )
+    assert registration["data-service-worker"] == "/sw.js"
+    assert registration["data-sign-out"] == "/accounts/logout/"
+
+
+def test_every_script_of_shelfs_own_is_on_a_page(client, db):
+    """No script file is left behind: each is in a page, and precached for offline use."""
+    on_pages = set(PAGE_SCRIPTS) | {"js/offline-page.js"}
+    assert {f"js/{path.name}" for path in (ROOT / "static" / "js").glob("*.js")} == (
+        on_pages - {"vendor/htmx-4.0.1.min.js"}
+    )
+    assert {f"/static/{name}" for name in on_pages} <= set(worker_config(client)["precache"])
 
 
 def test_service_worker_is_served_from_the_root_uncached(client, db):
@@ -112,14 +142,40 @@ def worker_config(client: Client) -> dict:
     return json.loads(re.search(r"^const CONFIG = (\{.*\});$", script, re.M).group(1))
 
 
+def test_service_worker_is_its_plain_source_after_one_line_of_config(client, db):
+    source = SERVICE_WORKER.read_text()
+    assert "{{" not in source and "{%" not in source  # no template: any JavaScript tool reads it
+    script = client.get("/sw.js").content.decode()
+    config = json.dumps(worker_config(client))
+    assert script == f'"use strict";\nconst CONFIG = {config};\n\n{source}'
+
+
+@pytest.mark.skipif(not shutil.which("node"), reason="needs Node.js to parse JavaScript")
+def test_service_worker_as_served_is_valid_javascript(client, db, tmp_path):
+    served = tmp_path / "sw.js"
+    served.write_bytes(client.get("/sw.js").content)
+    result = subprocess.run(["node", "--check", served], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_service_worker_version_follows_its_own_source(client, db, monkeypatch, tmp_path):
+    copy = tmp_path / "sw.js"
+    shutil.copy(SERVICE_WORKER, copy)
+    monkeypatch.setattr("media.pwa.SERVICE_WORKER", copy)
+    first = worker_config(client)["version"]
+    assert worker_config(client)["version"] == first
+    copy.write_text(copy.read_text() + "// a fix\n")
+    assert worker_config(client)["version"] != first
+    assert client.get("/sw.js").content.decode().endswith("// a fix\n")
+
+
 def test_service_worker_precaches_shelfs_static_files_and_the_offline_page(client, db):
     config = worker_config(client)
     assert config["offlineUrl"] == "/offline/"
     assert {
         "/static/css/shelf.css",
-        "/static/js/shelf.js",
-        "/static/js/pwa.js",
-        "/static/vendor/htmx-4.0.1.min.js",
+        *(f"/static/{name}" for name in PAGE_SCRIPTS),
+        "/static/js/offline-page.js",
         "/static/icons/shelf-192.png",
     } <= set(config["precache"])
     assert not [url for url in config["precache"] if url.startswith("/static/admin/")]
@@ -142,9 +198,8 @@ def hashed_storage(settings, tmp_path: Path, manifest: dict[str, str]) -> None:
 def test_service_worker_version_follows_the_static_manifest(client, db, settings, tmp_path):
     names = [
         "css/shelf.css",
-        "js/shelf.js",
-        "js/pwa.js",
-        "vendor/htmx-4.0.1.min.js",
+        *PAGE_SCRIPTS,
+        "js/offline-page.js",
         "icons/shelf.svg",
         "icons/apple-touch-icon.png",
         *(f"icons/shelf-{m}{s}.png" for m in ("", "maskable-") for s in (192, 512)),
@@ -171,7 +226,7 @@ def test_service_worker_version_follows_file_bytes_without_a_manifest(
     settings.STATICFILES_DIRS = [copy]
     first = worker_config(client)["version"]
     assert worker_config(client)["version"] == first
-    (copy / "js" / "pwa.js").write_text("// another build\n")
+    (copy / "js" / "offline-queue.js").write_text("// another build\n")
     assert worker_config(client)["version"] != first
 
 
@@ -242,3 +297,17 @@ def test_pages_without_javascript_are_unchanged(auth_client, items):
     assert "Spirited Away" in auth_client.get("/saved/").content.decode()
     htmx = auth_client.post(url, {"intent": "save"}, **HTMX)
     assert htmx.status_code == 200 and ">Unsave</button>" in htmx.content.decode()
+
+
+def test_only_save_forms_are_kept_offline_and_say_what_they_do(auth_client, items):
+    """offline-queue.js acts on forms marked data-offline-queue (the word is what a press
+    does); tracking edits need the network."""
+    movie = items["movie"]
+    url = save_url(KINDS["movie"], movie)
+    page = auth_client.get(movie.get_absolute_url()).content.decode()
+    assert re.findall(r"data-offline-queue=\"(\w+)\"", page) == ["saved"]
+    answer = auth_client.post(url, {"intent": "save"}, **HTMX).content.decode()
+    assert re.findall(r"data-offline-queue=\"(\w+)\"", answer) == ["removed"]
+    page = auth_client.get(movie.get_absolute_url()).content.decode()
+    assert 'class="track-form' in page
+    assert re.findall(r"data-offline-queue=\"(\w+)\"", page) == ["removed"]

@@ -8,11 +8,10 @@ import json
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render, resolve_url
-from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.views.decorators.http import require_GET
 
-from media.pwa import CACHE_KEY_HEADER, precache_files, static_version
+from media.pwa import CACHE_KEY_HEADER, precache_files, service_worker_source, static_version
 
 # The manifest's colours are the stylesheet's: --surface (the header) and --bg, light theme.
 THEME_COLOR = "#ffffff"
@@ -55,16 +54,19 @@ def web_manifest(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def service_worker(request: HttpRequest) -> HttpResponse:
-    """The service worker script, at the site root so that its scope is the whole site."""
+    """The service worker script, at the site root so that its scope is the whole site: its
+    config (version, files to precache...) as one line of JSON, then media/sw.js as written."""
     files = precache_files()
+    source = service_worker_source()
     config = {
-        "version": static_version(files),
+        "version": static_version(files, source),
         "precache": list(files.values()),
         "offlineUrl": resolve_url("media:offline"),
         "keyHeader": CACHE_KEY_HEADER,
         "neverKept": [resolve_url("admin:index")],
     }
-    script = render_to_string("media/sw.js", {"config": json.dumps(config)})
+    # JSON is a JavaScript literal; json.dumps escapes every non-ASCII character.
+    script = f'"use strict";\nconst CONFIG = {json.dumps(config)};\n\n{source}'
     response = HttpResponse(script, content_type="text/javascript; charset=utf-8")
     # The browser must see a new deploy's worker at once, not a copy from its HTTP cache.
     response["Cache-Control"] = "no-cache"

@@ -1,11 +1,13 @@
-// Shelf's service worker (served by media.views.service_worker at /sw.js, scope "/").
+// Shelf's service worker (served by media.views.pwa.service_worker at /sw.js, scope "/").
 // Static files: precached on install, then cache first. Pages: network first, each kept
 // in a cache named by the person it was drawn for; offline, the kept copy or the
 // offline page. Anything but GET goes to the network untouched.
-"use strict";
-
-const CONFIG = {{ config|safe }};
-// The version changes with every static file, so a deploy changes this script's bytes.
+//
+// The view serves this file after two lines of its own: "use strict"; and
+// const CONFIG = {version, precache, offlineUrl, keyHeader, neverKept}; (JSON).
+/* global CONFIG */
+// The version changes with every static file and with this file: a deploy that changes either
+// makes a new worker, which starts with new caches.
 const STATIC_CACHE = "shelf-static-" + CONFIG.version;
 const PAGES_PREFIX = "shelf-pages-" + CONFIG.version + "-";
 const PRECACHED = new Set(CONFIG.precache.map((url) => new URL(url, self.location).href));
