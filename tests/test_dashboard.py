@@ -278,7 +278,7 @@ def test_filtered_and_sorted_query_count_does_not_grow(
 
 
 def test_entries_show_progress(auth_client, user):
-    made = make_saves(user, 3)
+    made = make_saves(user, len(KINDS))
     anime_title = next(title for key, title in made if key == "anime")
     KINDS["anime"].item_model.objects.filter(title=anime_title).update(episodes=26)
     set_tracking("anime", anime_title, episode_progress=12, status="in_progress")
