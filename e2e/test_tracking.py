@@ -140,7 +140,7 @@ def test_watch_a_movie_and_count_episodes(js, visit, live_server, catalog, membe
     visitor = visit(js=js)
     page = visitor.page
     movie, anime, manga = catalog["spirited"], catalog["bebop"], catalog["akira"]
-    save_item(member, manga.kind, manga.item)
+    save_item(member, manga.kind, manga.item.pk)
     sign_in(page, base, member, movie.path)
 
     # The movie: save it, then flip its "Watched" switch.

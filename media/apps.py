@@ -5,4 +5,4 @@ from django.apps import AppConfig
 
 class MediaConfig(AppConfig):
     name = "media"
-    verbose_name = "Movies, anime and manga"
+    verbose_name = "Catalog and saves"

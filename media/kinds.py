@@ -63,6 +63,12 @@ KINDS: dict[str, Kind] = {
 KINDS_BY_SLUG: dict[str, Kind] = {kind.slug: kind for kind in KINDS.values()}
 
 
+def kinds_in_words() -> str:
+    """The kinds as a phrase: "movies, anime and manga"."""
+    words = [kind.plural.lower() for kind in KINDS.values()]
+    return " and ".join(filter(None, [", ".join(words[:-1]), words[-1]]))
+
+
 class KindConverter:
     """URL converter: matches a registry key and hands the view its Kind."""
 

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import get_template
 from django.utils.cache import patch_cache_control
 from django.utils.crypto import salted_hmac
+from django.utils.functional import SimpleLazyObject
 
 CACHE_KEY_HEADER = "Shelf-Cache-Key"
 ANONYMOUS = "anonymous"
@@ -65,9 +66,20 @@ def static_version(files: dict[str, str], worker_source: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def cache_key_context(request: HttpRequest) -> dict[str, str]:
-    """`pwa_cache_key` for the page's meta tag, so page scripts know whose page it is."""
-    return {"pwa_cache_key": cache_key(request.user) if hasattr(request, "user") else ANONYMOUS}
+def request_cache_key(request: HttpRequest) -> str:
+    """`cache_key` of the request's person, computed once per request (the page's meta tag and
+    its header both need it)."""
+    if not hasattr(request, "user"):
+        return ANONYMOUS
+    if not hasattr(request, "_shelf_cache_key"):
+        request._shelf_cache_key = cache_key(request.user)
+    return request._shelf_cache_key
+
+
+def cache_key_context(request: HttpRequest) -> dict:
+    """`pwa_cache_key` for the page's meta tag, so page scripts know whose page it is; only
+    computed when a template shows it (an htmx fragment does not)."""
+    return {"pwa_cache_key": SimpleLazyObject(lambda: request_cache_key(request))}
 
 
 class OfflineCopiesMiddleware:
@@ -82,7 +94,8 @@ class OfflineCopiesMiddleware:
         user = getattr(request, "user", None)
         if user is None or not response.get("Content-Type", "").startswith("text/html"):
             return response
-        response.headers.setdefault(CACHE_KEY_HEADER, cache_key(user))
+        if "HX-Request" not in request.headers:  # the worker keeps pages, never fragments
+            response.headers.setdefault(CACHE_KEY_HEADER, request_cache_key(request))
         if user.is_authenticated:
             patch_cache_control(response, private=True)
         return response

@@ -7,6 +7,7 @@ writes; the SQL is spelled out here, once, for every kind, from the kind's model
 from __future__ import annotations
 
 import enum
+import json
 from datetime import UTC, date, timedelta
 
 from django.db import IntegrityError, connection, models, transaction
@@ -66,48 +67,90 @@ def _insert(row: SavedItem, *, as_is: bool) -> bool:
         return cursor.rowcount == 1
 
 
-def save_item(user, kind: Kind, item: CatalogItem) -> None:
-    """Save `item` for `user`; saving what is already saved is a no-op, never an error.
+def _prepared(row: SavedItem, fields) -> list:
+    return [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields]
+
+
+def save_item(user, kind: Kind, pk: int) -> CatalogItem | None:
+    """Save item `pk` of `kind` for `user`; return the item (its id and title), or None when
+    there is no such item. Saving what is already saved is a no-op, never an error.
 
     INSERT ... ON CONFLICT DO NOTHING on the unique (user, item) constraint: concurrent or
     repeated saves leave exactly one row, without a transaction around a single statement.
+    On PostgreSQL the item is found in the same statement (Save is the busiest write).
     """
-    _insert(
-        kind.saved_model(user=user, item_title=item.title, **{kind.item_field: item}),
-        as_is=False,
+    if connection.vendor != "postgresql":
+        item = find_item(kind, pk)
+        if item is not None:
+            _insert(
+                kind.saved_model(user=user, item_title=item.title, **{kind.item_field: item}),
+                as_is=False,
+            )
+        return item
+    if not 0 < pk <= BIGINT_MAX:
+        return None
+    model = kind.saved_model
+    row = model(user=user, **{f"{kind.item_field}_id": pk})
+    fk = model._meta.get_field(kind.item_field).attname
+    fields = [f for f in model._meta.local_concrete_fields if not f.primary_key]
+    from_item = {fk: "item.id", "item_title": "item.title"}
+    values = [from_item.get(f.attname, "%s") for f in fields]
+    sql = (
+        f"WITH item AS (SELECT id, title FROM {_quote(kind.item_model._meta.db_table)}"
+        f" WHERE id = %s), added AS (INSERT INTO {_quote(model._meta.db_table)}"
+        f" ({', '.join(_quote(f.column) for f in fields)}) SELECT {', '.join(values)} FROM item"
+        " ON CONFLICT DO NOTHING) SELECT title FROM item"
     )
+    params = _prepared(row, [f for f in fields if f.attname not in from_item])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk, *params])
+        found = cursor.fetchone()
+    return None if found is None else kind.item_model(id=pk, title=found[0])
 
 
-def unsave_item(user, kind: Kind, item: CatalogItem) -> int | None:
-    """Remove `user`'s save of `item` and keep it for Undo; return the removal's id.
+def unsave_item(user, kind: Kind, pk: int) -> tuple[CatalogItem | None, int | None]:
+    """Remove `user`'s save of item `pk` and keep it for Undo; return the item (None when there
+    is no such item) and the removal's id.
 
     Only that user's row can match. When there was nothing to remove (a repeated press), the
     person's latest removal of the item is returned instead, so the answer still offers Undo.
     The row and its tombstone change together, and expired tombstones of the person go.
     """
+    if not 0 < pk <= BIGINT_MAX:
+        return None, None
     model = kind.saved_model
-    table, column = (
-        _quote(model._meta.db_table),
-        _quote(model._meta.get_field(kind.item_field).column),
-    )
+    table = _quote(model._meta.db_table)
+    column = _quote(model._meta.get_field(kind.item_field).column)
     removals = _quote(RemovedSave._meta.db_table)
     now = timezone.now()
+    # Raw SQL gets the times as the ORM would write them (SQLite keeps UTC without a zone).
+    at, cutoff = (connection.ops.adapt_datetimefield_value(t) for t in (now, now - UNDO_WINDOW))
     if connection.vendor == "postgresql":
-        # One statement: the row is deleted, kept and the old ones purged, or none of it.
+        # One statement: the item found, the row deleted and kept, the old ones purged.
         sql = (
-            f"WITH gone AS (DELETE FROM {table} WHERE user_id = %s AND {column} = %s"
-            f" RETURNING *), purged AS (DELETE FROM {removals} WHERE user_id = %s"
-            f" AND removed < %s) INSERT INTO {removals} (user_id, kind, item_id, data, removed)"
-            f" SELECT user_id, %s, {column}, row_to_json(gone)::jsonb, %s FROM gone RETURNING id"
+            f"WITH item AS (SELECT id, title FROM {_quote(kind.item_model._meta.db_table)}"
+            f" WHERE id = %s), gone AS (DELETE FROM {table} WHERE user_id = %s"
+            f" AND {column} = %s RETURNING *), purged AS (DELETE FROM {removals}"
+            f" WHERE user_id = %s AND removed < %s), kept AS (INSERT INTO {removals}"
+            " (user_id, kind, item_id, data, removed) SELECT user_id, %s, "
+            f"{column}, row_to_json(gone)::jsonb, %s FROM gone RETURNING id)"
+            " SELECT title, (SELECT id FROM kept) FROM item"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [user.pk, item.pk, user.pk, now - UNDO_WINDOW, kind.key, now])
+            cursor.execute(sql, [pk, user.pk, pk, user.pk, cutoff, kind.key, at])
             found = cursor.fetchone()
-        removal = found[0] if found else None
+        if found is None:
+            return None, None
+        item, removal = kind.item_model(id=pk, title=found[0]), found[1]
     else:
+        item = find_item(kind, pk)
+        if item is None:
+            return None, None
+        # SQLite takes the write lock first (IMMEDIATE), so nothing comes between these.
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT * FROM {table} WHERE user_id = %s AND {column} = %s", [user.pk, item.pk]
+                f"DELETE FROM {table} WHERE user_id = %s AND {column} = %s RETURNING *",
+                [user.pk, pk],
             )
             found = cursor.fetchone()
             removal = None
@@ -116,24 +159,26 @@ def unsave_item(user, kind: Kind, item: CatalogItem) -> int | None:
                     column[0]: value.isoformat() if isinstance(value, date) else value
                     for column, value in zip(cursor.description, found, strict=True)
                 }
-                cursor.execute(f"DELETE FROM {table} WHERE id = %s", [data["id"]])
                 cursor.execute(
                     f"DELETE FROM {removals} WHERE user_id = %s AND removed < %s",
-                    [user.pk, now - UNDO_WINDOW],
+                    [user.pk, cutoff],
                 )
-                removal = RemovedSave.objects.create(
-                    user=user, kind=kind.key, item_id=item.pk, data=data, removed=now
-                ).pk
+                cursor.execute(
+                    f"INSERT INTO {removals} (user_id, kind, item_id, data, removed)"
+                    " VALUES (%s, %s, %s, %s, %s) RETURNING id",
+                    [user.pk, kind.key, pk, json.dumps(data), at],
+                )
+                removal = cursor.fetchone()[0]
     if removal is None:
         removal = (
             RemovedSave.objects.filter(
-                user=user, kind=kind.key, item_id=item.pk, removed__gte=now - UNDO_WINDOW
+                user=user, kind=kind.key, item_id=pk, removed__gte=now - UNDO_WINDOW
             )
             .order_by("-removed")
             .values_list("pk", flat=True)
             .first()
         )
-    return removal
+    return item, removal
 
 
 class Restored(enum.Enum):

@@ -107,7 +107,7 @@ def test_concurrent_undos_restore_one_row_once(user, kind, items):
 
     item = items[kind.key]
     kind.saved_model.objects.create(user=user, note="kept", **{kind.item_field: item})
-    removal = unsave_item(user, kind, item)
+    removal = unsave_item(user, kind, item.pk)[1]
     data = {"intent": "undo", "removal": str(removal)}
     posts = [(save_url(kind, item), data, HTMX if n % 2 else {}) for n in range(THREADS)]
     assert sorted(set(post_together(user, posts))) == [200, 303]

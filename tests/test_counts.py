@@ -27,14 +27,14 @@ def counted(user) -> dict[str, int]:
 
 def test_saving_and_unsaving_moves_the_counts(user, other_user, items):
     for kind in KINDS.values():
-        save_item(user, kind, items[kind.key])
-        save_item(user, kind, items[kind.key])  # a repeated save inserts nothing
-    save_item(other_user, KINDS["movie"], items["movie"])
+        save_item(user, kind, items[kind.key].pk)
+        save_item(user, kind, items[kind.key].pk)  # a repeated save inserts nothing
+    save_item(other_user, KINDS["movie"], items["movie"].pk)
     assert status_counts(user)["planned"] == len(KINDS) and status_counts(user) == counted(user)
     assert status_counts(other_user)["planned"] == 1
 
-    unsave_item(user, KINDS["anime"], items["anime"])
-    unsave_item(user, KINDS["anime"], items["anime"])
+    unsave_item(user, KINDS["anime"], items["anime"].pk)
+    unsave_item(user, KINDS["anime"], items["anime"].pk)
     assert status_counts(user)["planned"] == len(KINDS) - 1
     assert status_counts(user) == counted(user)
     assert status_counts(user, [KINDS["movie"]]) == {

@@ -300,14 +300,20 @@ def test_pages_without_javascript_are_unchanged(auth_client, items):
 
 
 def test_only_save_forms_are_kept_offline_and_say_what_they_do(auth_client, items):
-    """offline-queue.js acts on forms marked data-offline-queue (the word is what a press
-    does); tracking edits need the network."""
+    """offline-queue.js acts on forms marked data-offline-queue, whose buttons say what a
+    press does (data-done); tracking edits need the network."""
     movie = items["movie"]
     url = save_url(KINDS["movie"], movie)
+    done = r'name="intent" value="(\w+)" data-done="([\w ]+)"'
     page = auth_client.get(movie.get_absolute_url()).content.decode()
-    assert re.findall(r"data-offline-queue=\"(\w+)\"", page) == ["saved"]
+    assert page.count("data-offline-queue") == 1
+    assert re.findall(done, page) == [("save", "saved")]
     answer = auth_client.post(url, {"intent": "save"}, **HTMX).content.decode()
-    assert re.findall(r"data-offline-queue=\"(\w+)\"", answer) == ["removed"]
+    assert re.findall(done, answer) == [("unsave", "removed")]
+    answer = auth_client.post(url, {"intent": "unsave"}, **HTMX).content.decode()
+    assert re.findall(done, answer) == [("save", "saved"), ("undo", "put back")]
     page = auth_client.get(movie.get_absolute_url()).content.decode()
-    assert 'class="track-form' in page
-    assert re.findall(r"data-offline-queue=\"(\w+)\"", page) == ["removed"]
+    assert 'class="track-form' not in page  # unsaved: no panel
+    auth_client.post(url, {"intent": "save"}, **HTMX)
+    page = auth_client.get(movie.get_absolute_url()).content.decode()
+    assert 'class="track-form' in page and page.count("data-offline-queue") == 1

@@ -84,11 +84,11 @@ def test_undo_is_idempotent_and_a_replay_never_brings_back_a_later_removal(user,
     kind = KINDS["anime"]
     item = items["anime"]
     tracked(kind, user, item)
-    first = unsave_item(user, kind, item)
+    first = unsave_item(user, kind, item.pk)[1]
     assert restore_item(user, kind, item, first) is Restored.RESTORED
     assert restore_item(user, kind, item, first) is Restored.ALREADY
     assert saved_rows(kind, user, item).count() == 1
-    second = unsave_item(user, kind, item)
+    second = unsave_item(user, kind, item.pk)[1]
     assert restore_item(user, kind, item, first) is Restored.GONE  # the replay of the first
     assert not saved_rows(kind, user, item).exists()
     assert restore_item(user, kind, item, second) is Restored.RESTORED
@@ -97,7 +97,7 @@ def test_undo_is_idempotent_and_a_replay_never_brings_back_a_later_removal(user,
 def test_another_persons_removal_cannot_be_restored(auth_client, user, other_user, items):
     kind, item = KINDS["manga"], items["manga"]
     tracked(kind, other_user, item)
-    theirs = unsave_item(other_user, kind, item)
+    theirs = unsave_item(other_user, kind, item.pk)[1]
     response = auth_client.post(save_url(kind, item), {"intent": "undo", "removal": theirs}, **HTMX)
     assert response.status_code == 200 and ">Save</button>" in response.content.decode()
     assert not kind.saved_model.objects.exists()
@@ -118,7 +118,7 @@ def test_a_repeated_unsave_still_offers_undo(auth_client, user, items):
 def test_undo_after_saving_again_keeps_the_new_save(auth_client, user, items):
     kind, item = KINDS["anime"], items["anime"]
     tracked(kind, user, item)
-    removal = unsave_item(user, kind, item)
+    removal = unsave_item(user, kind, item.pk)[1]
     auth_client.post(save_url(kind, item), {"intent": "save"}, **HTMX)
     response = auth_client.post(save_url(kind, item), {"intent": "undo", "removal": removal})
     assert response.status_code == 303
@@ -130,7 +130,7 @@ def test_undo_after_saving_again_keeps_the_new_save(auth_client, user, items):
 def test_undo_that_no_longer_fits_the_item_is_refused_with_a_message(auth_client, user, items):
     kind, item = KINDS["anime"], items["anime"]
     tracked(kind, user, item)  # 13 of 26 episodes
-    removal = unsave_item(user, kind, item)
+    removal = unsave_item(user, kind, item.pk)[1]
     kind.item_model.objects.filter(pk=item.pk).update(episodes=12)
     response = auth_client.post(
         save_url(kind, item), {"intent": "undo", "removal": removal}, **HTMX
@@ -144,20 +144,20 @@ def test_undo_that_no_longer_fits_the_item_is_refused_with_a_message(auth_client
 def test_old_removals_expire_and_are_purged(user, items):
     kind = KINDS["movie"]
     tracked(kind, user, items["movie"])
-    old = unsave_item(user, kind, items["movie"])
+    old = unsave_item(user, kind, items["movie"].pk)[1]
     RemovedSave.objects.filter(pk=old).update(
         removed=datetime.now(UTC) - UNDO_WINDOW - timedelta(1)
     )
     assert restore_item(user, kind, items["movie"], old) is Restored.GONE
     tracked(KINDS["anime"], user, items["anime"])
-    unsave_item(user, KINDS["anime"], items["anime"])  # the next removal purges the old one
+    unsave_item(user, KINDS["anime"], items["anime"].pk)  # the next removal purges the old one
     assert list(RemovedSave.objects.values_list("kind", flat=True)) == ["anime"]
 
 
 def test_undo_needs_sign_in_and_csrf(client, user, items):
     kind, item = KINDS["movie"], items["movie"]
     tracked(kind, user, item)
-    removal = unsave_item(user, kind, item)
+    removal = unsave_item(user, kind, item.pk)[1]
     anonymous = client.post(save_url(kind, item), {"intent": "undo", "removal": removal})
     assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
     strict = Client(enforce_csrf_checks=True)
@@ -171,6 +171,6 @@ def test_undo_needs_sign_in_and_csrf(client, user, items):
 def test_deleting_the_account_deletes_its_removals(user, items):
     kind = KINDS["manga"]
     tracked(kind, user, items["manga"])
-    unsave_item(user, kind, items["manga"])
+    unsave_item(user, kind, items["manga"].pk)
     user.delete()
     assert not RemovedSave.objects.exists()

@@ -11,6 +11,7 @@ from django.shortcuts import render, resolve_url
 from django.templatetags.static import static
 from django.views.decorators.http import require_GET
 
+from media.kinds import kinds_in_words
 from media.pwa import CACHE_KEY_HEADER, precache_files, service_worker_source, static_version
 
 # The manifest's colours are the stylesheet's: --surface (the header) and --bg, light theme.
@@ -37,7 +38,7 @@ def web_manifest(request: HttpRequest) -> HttpResponse:
         "id": "/",
         "name": "Shelf",
         "short_name": "Shelf",
-        "description": "Keep the movies, anime and manga you care about on one shelf.",
+        "description": f"Keep the {kinds_in_words()} you care about on one shelf.",
         "lang": "en",
         "dir": "ltr",
         "start_url": "/",

@@ -38,10 +38,10 @@ def save(request: HtmxHttpRequest, kind: Kind, pk: int) -> HttpResponse:
     exactly as it was. htmx gets the button partial; a plain post gets 303 to `next` (PRG),
     whose page says what happened (with Undo after an unsave).
     """
-    item = find_item(kind, pk)
-    if item is None:
-        raise Http404(f"No {kind.label.lower()} {pk}.")
     if not request.user.is_authenticated:
+        item = find_item(kind, pk)
+        if item is None:
+            raise Http404(f"No {kind.label.lower()} {pk}.")
         return login_first(request, item)
 
     form = SaveForm(request.POST)
@@ -54,15 +54,19 @@ def save(request: HtmxHttpRequest, kind: Kind, pk: int) -> HttpResponse:
         )
     intent, removal = form.cleaned_data["intent"], None
     if intent == "save":
-        save_item(request.user, kind, item)
-        news, saved = f"Saved “{item.title}”.", True
+        item, news, saved = save_item(request.user, kind, pk), "Saved “{}”.", True
     elif intent == "unsave":
-        removal = unsave_item(request.user, kind, item)
-        news, saved = f"Removed “{item.title}”.", False
+        item, removal = unsave_item(request.user, kind, pk)
+        news, saved = "Removed “{}”.", False
     else:
-        done = restore_item(request.user, kind, item, form.cleaned_data["removal"])
-        text, saved = UNDONE[done]
-        news = text.format(item.title)
+        item = find_item(kind, pk)
+        if item is not None:
+            news, saved = UNDONE[
+                restore_item(request.user, kind, item, form.cleaned_data["removal"])
+            ]
+    if item is None:
+        raise Http404(f"No {kind.label.lower()} {pk}.")
+    news = news.format(item.title)
     next_url = safe_next(request, request.POST.get("next"))
     context = {
         "kind": kind,

@@ -16,7 +16,7 @@
   let refocus = null; // {id, section, reopen}: where the focus goes once the answer is in
 
   const shelfForm = (node) =>
-    node?.matches?.("form.save-form, form.undo-form, form.track-form") ? node : null;
+    node?.matches?.("form.save-form, form.track-form") ? node : null;
 
   // Runs before htmx disables the button (hx-disable), which would drop its focus.
   document.addEventListener("htmx:config:request", (event) => {
@@ -43,7 +43,7 @@
   const announceSaving = (ctx, form) => {
     const doc = answer(ctx);
     const news = doc.querySelector("[data-announce]")?.dataset.announce;
-    const undo = doc.querySelector(".undo-form button[id]");
+    const undo = doc.querySelector("button[value=undo][id]");
     const action = undo && {
       label: "Undo",
       hidden: `removing ${form.dataset.title}`,

@@ -1,5 +1,5 @@
-// The offline queue, for forms marked data-offline-queue="<what a press does: saved,
-// removed...>", with data-title="<what it acts on>" for the messages. A press made offline is
+// The offline queue, for forms marked data-offline-queue, whose buttons say what a press does
+// (name="intent" value="save", data-done="saved"), with data-title="<what it acts on>". A press made offline is
 // kept in IndexedDB (one record per person and form action, the newest press winning) and its
 // button shows "Pending…"; it is sent, in order and with a fresh CSRF token, when the connection
 // returns or the next page opens online, and the answer's elements then replace the page's
@@ -68,27 +68,34 @@
   // What the press does, in the past tense ("saved"); a record kept by the older pwa.js has none.
   const doneOf = (record) => record.done ?? (record.intent === "save" ? "saved" : "removed");
 
-  // The forms of this page a record was pressed on: same action, same intent (Save and its
-  // Undo post to one URL, and the newest of the two presses is the one kept).
-  const pressedForms = (record) =>
-    queuedForms(record.url).filter(
-      (form) => (form.querySelector("input[name=intent]")?.value ?? "") === record.intent,
+  // The button of a form that says what a press does: its submit button with a name (Save,
+  // Undo: one form can hold both), or the form's only button.
+  const intentOf = (button) => button?.value || "";
+  const buttonsOf = (form) => [...form.querySelectorAll("button")];
+
+  // The buttons of this page a record was pressed with: same action, same intent (Save and
+  // its Undo post to one URL, and the newest of the two presses is the one kept).
+  const pressedButtons = (record) =>
+    queuedForms(record.url).flatMap((form) =>
+      buttonsOf(form).filter(
+        (button) => intentOf(button) === record.intent || buttonsOf(form).length === 1,
+      ),
     );
 
   const clearPending = (form) => {
-    const button = form.querySelector("button");
-    if (!form.dataset.pending || !button) return;
     delete form.dataset.pending;
-    button.removeAttribute("aria-disabled");
-    button.classList.remove("button-pending");
-    button.innerHTML = form.dataset.label ?? button.innerHTML;
+    for (const button of buttonsOf(form)) {
+      if (!button.dataset.label) continue;
+      button.removeAttribute("aria-disabled");
+      button.classList.remove("button-pending");
+      button.innerHTML = button.dataset.label;
+      delete button.dataset.label;
+    }
   };
 
-  const showPending = (form, done) => {
-    const button = form.querySelector("button");
-    form.dataset.pending = done;
-    if (!button) return;
-    form.dataset.label ??= button.innerHTML;
+  const showPending = (button, done) => {
+    button.form.dataset.pending = done; // the form sends nothing more until it is sent
+    button.dataset.label ??= button.innerHTML;
     button.setAttribute("aria-disabled", "true");
     button.classList.add("button-pending");
     button.innerHTML =
@@ -96,15 +103,16 @@
       `<span class="visually-hidden"> ${done} offline</span>`;
   };
 
-  const keep = async (form) => {
+  const keep = async (form, submitter) => {
     const path = pathOf(form.action);
+    const button = submitter ?? buttonsOf(form)[0];
     const record = {
       id: `${userKey} ${path}`,
       key: userKey,
       url: path,
-      fields: [...new FormData(form).entries()],
-      intent: form.querySelector("input[name=intent]")?.value ?? "",
-      done: form.dataset.offlineQueue,
+      fields: [...new FormData(form, button?.name ? button : null).entries()],
+      intent: intentOf(button),
+      done: button?.dataset.done ?? form.dataset.offlineQueue,
       title: form.dataset.title ?? "",
       pressed: Date.now(),
     };
@@ -115,7 +123,7 @@
       return;
     }
     for (const each of queuedForms(path)) clearPending(each); // an earlier press is replaced
-    for (const each of pressedForms(record)) showPending(each, record.done);
+    for (const each of pressedButtons(record)) showPending(each, record.done);
     announce(
       `${capitalized(record.done)} ${record.title} offline: will sync when you're back online`,
     );
@@ -140,12 +148,8 @@
   };
 
   const showRefused = (record) => {
-    for (const form of pressedForms(record)) {
-      const button = form.querySelector("button");
-      delete form.dataset.pending;
-      if (!button) continue;
-      button.removeAttribute("aria-disabled");
-      button.classList.remove("button-pending");
+    for (const button of pressedButtons(record)) {
+      clearPending(button.form);
       button.textContent = "Not sent: try again";
     }
   };
@@ -206,7 +210,7 @@
       if (navigator.onLine || !signedIn) return;
       event.preventDefault();
       event.stopPropagation();
-      keep(form);
+      keep(form, event.submitter);
     },
     true,
   );
@@ -217,7 +221,7 @@
     (async () => {
       try {
         for (const record of await myPresses()) {
-          for (const form of pressedForms(record)) showPending(form, doneOf(record));
+          for (const button of pressedButtons(record)) showPending(button, doneOf(record));
         }
         if (navigator.onLine) sendKept();
       } catch {

@@ -19,7 +19,7 @@ from media.kinds import KINDS, Kind
 
 
 class Command(BaseCommand):
-    help = "Add the demo catalog's movies, anime and manga that are not in the catalog yet."
+    help = "Add the demo catalog's titles of every kind that are not in the catalog yet."
 
     def add_arguments(self, parser):
         parser.add_argument(
