@@ -1,10 +1,10 @@
-"""The Saved dashboard's feed: one page of a person's saves across kinds.
+"""The Saved dashboard's feed: one page of a person's saves across kinds, in one query.
 
 The database takes the first keys of each saved table from that table's index for the
-chosen sort, and orders and cuts their union to one page (one statement); then each kind's
-rows on the page are read with their items (one query per kind). Pages are keyset cursors
-on (sort value, kind, id): nothing is counted or skipped, so a deep page costs what the
-first one does.
+chosen sort, orders and cuts their union to one page, and only then reads those rows with
+their items, each as one JSON object, so every kind gives the same columns whatever its
+fields. Pages are keyset cursors on (sort value, kind, id): nothing is counted or skipped,
+so a deep page costs what the first one does.
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ from datetime import UTC, datetime, timedelta
 
 from django.db import connection
 from django.db.models import F, Q, Sum, Value
-from django.db.models.expressions import Combinable
+from django.db.models.expressions import Combinable, RawSQL
+from django.db.models.functions import JSONObject
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_aware, make_aware
 
 from media.kinds import KINDS, Kind
-from media.models import SCORE_MAX, SavedCount, SavedItem, ScoreOrZero, Status
+from media.models import SCORE_MAX, SavedCount, SavedItem, ScoreOrZero, Status, from_columns
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 BIGINT_MAX = 2**63 - 1
@@ -162,18 +163,51 @@ def _keys(user, kind: Kind, sort: Sort, status, cursor, backwards: bool, limit: 
     )
 
 
-def _page_keys(keys, sort: Sort, backwards: bool, limit: int) -> list[tuple]:
-    # The page's keys, chosen from each kind's index in one statement. Django refuses LIMIT
-    # inside a UNION on SQLite, so the statement is put together here from compiled parts.
-    direction = "DESC" if sort.descending != backwards else "ASC"
-    order = f"ORDER BY feed_sort {direction}, feed_rank {direction}, feed_id {direction}"
-    sql = " UNION ALL ".join(
-        f"SELECT {', '.join(KEY_COLUMNS)} FROM ({part_sql}) AS part_{i}"
-        for i, (part_sql, _) in enumerate(keys)
+def _rows(kind: Kind, sort: Sort):
+    """SQL for the rows of `kind` whose keys made the page: each saved row, and its item's
+    facts, as one JSON object (the same columns for every kind, whatever its fields)."""
+    rank = KIND_RANK[kind.key]
+    saved, item = kind.saved_model._meta, kind.item_model._meta
+    columns = {f.column: F(f.attname) for f in saved.concrete_fields}
+    columns |= {
+        f"item__{f.column}": F(f"{kind.item_field}__{f.attname}")
+        for f in item.concrete_fields
+        if f.name != "synopsis"  # long, and the feed does not show it
+    }
+    chosen = RawSQL(f"SELECT feed_id FROM feed_page WHERE feed_rank = {rank}", ())
+    return (
+        kind.saved_model.objects.filter(id__in=chosen)
+        .annotate(
+            feed_sort=sort.expression(),
+            feed_rank=Value(rank),
+            feed_id=F("id"),
+            feed_row=JSONObject(**columns),
+        )
+        .order_by()
+        .values_list(*KEY_COLUMNS, "feed_row")
+        .query.sql_with_params()
     )
-    params = [param for _, part_params in keys for param in part_params]
+
+
+def _union(parts, columns) -> tuple[str, list]:
+    sql = " UNION ALL ".join(
+        f"SELECT {', '.join(columns)} FROM ({part_sql}) AS part_{i}"
+        for i, (part_sql, _) in enumerate(parts)
+    )
+    return sql, [param for _, part_params in parts for param in part_params]
+
+
+def _page_rows(keys, rows, sort: Sort, backwards: bool, limit: int) -> list[tuple]:
+    # One statement: the page's keys are chosen from each kind's index (feed_page), then
+    # only those rows are read with their items. Django refuses LIMIT inside a UNION on
+    # SQLite, so the statement is put together here from the compiled parts.
+    direction = "DESC" if sort.descending != backwards else "ASC"
+    order = f" ORDER BY feed_sort {direction}, feed_rank {direction}, feed_id {direction}"
+    keys_sql, keys_params = _union(keys, KEY_COLUMNS)
+    rows_sql, rows_params = _union(rows, (*KEY_COLUMNS, "feed_row"))
+    sql = f"WITH feed_page AS ({keys_sql}{order} LIMIT {int(limit)}) {rows_sql}{order}"
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} {order} LIMIT {int(limit)}", params)
+        cursor.execute(sql, keys_params + rows_params)
         return cursor.fetchall()
 
 
@@ -183,23 +217,18 @@ def _as_datetime(value: datetime | str) -> datetime:
     return parsed if is_aware(parsed) else make_aware(parsed, UTC)
 
 
-def _entries(keys: list[tuple], user, sort: Sort) -> list[FeedEntry]:
-    """The saves the keys name, with their items, in the keys' order: one query per kind."""
-    wanted: dict[int, list[int]] = {}
-    for _, rank, pk in keys:
-        wanted.setdefault(rank, []).append(pk)
-    found: dict[tuple[int, int], SavedItem] = {}
-    for rank, ids in wanted.items():
-        kind = BY_RANK[rank]
-        rows = kind.saved_model.objects.filter(id__in=ids).select_related(kind.item_field)
-        for saved in rows.defer(f"{kind.item_field}__synopsis"):
-            saved.user = user
-            found[rank, saved.pk] = saved
-    return [
-        FeedEntry(BY_RANK[rank], found[rank, pk], _as_datetime(value) if sort.is_time else value)
-        for value, rank, pk in keys
-        if (rank, pk) in found  # removed between the two reads: left out, not an error
-    ]
+def _entry(row: tuple, user, sort: Sort) -> FeedEntry:
+    value, rank, _, columns = row
+    if isinstance(columns, str):
+        columns = json.loads(columns)  # SQLite gives JSON as text, psycopg as a dict
+    kind = BY_RANK[rank]
+    item_columns = {
+        k.removeprefix("item__"): v for k, v in columns.items() if k.startswith("item__")
+    }
+    saved = from_columns(kind.saved_model, columns)
+    saved.user = user
+    setattr(saved, kind.item_field, from_columns(kind.item_model, item_columns))
+    return FeedEntry(kind, saved, _as_datetime(value) if sort.is_time else value)
 
 
 def saved_feed(
@@ -212,8 +241,7 @@ def saved_feed(
     before: Cursor | None = None,
     after: Cursor | None = None,
 ) -> FeedPage:
-    """One page of `user`'s saves across kinds: one query for the page's keys, then one per
-    kind on the page for its rows.
+    """One page of `user`'s saves across kinds, in one database query.
 
     `before` pages forward (the entries after that cursor in the sort order), `after`
     backward; a backward page that reaches the start shows the first page, full.
@@ -223,17 +251,15 @@ def saved_feed(
     backwards = after is not None
     cursor = after if backwards else before
     limit = per_page + 1  # one extra row tells whether another page exists
-    parts = [_keys(user, kind, spec, status, cursor, backwards, limit) for kind in kinds]
-    keys = _page_keys(parts, spec, backwards, limit)
-    if (backwards and len(keys) < limit) or (cursor is not None and not keys):
+    keys = [_keys(user, kind, spec, status, cursor, backwards, limit) for kind in kinds]
+    rows = _page_rows(keys, [_rows(kind, spec) for kind in kinds], spec, backwards, limit)
+    if (backwards and len(rows) < limit) or (cursor is not None and not rows):
         # Paging back reached the start, or a stale link points past the end (its last
         # entries were removed): show the first page, full.
         return saved_feed(user, per_page=per_page, kinds=kinds, status=status, sort=sort)
 
-    entries = _entries(keys[:per_page], user, spec)
-    more = len(keys) > per_page
-    if backwards and not entries:
-        return saved_feed(user, per_page=per_page, kinds=kinds, status=status, sort=sort)
+    entries = [_entry(row, user, spec) for row in rows[:per_page]]
+    more = len(rows) > per_page
     if backwards:
         entries.reverse()
         return FeedPage(entries, previous=entries[0].cursor, next=entries[-1].cursor)

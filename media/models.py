@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import ClassVar
 
 from django.conf import settings
@@ -24,8 +24,23 @@ from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.timezone import is_naive, make_aware
 
 YEAR_VALIDATORS = [MinValueValidator(1870), MaxValueValidator(2100)]
+
+
+def from_columns(model: type[models.Model], columns: dict) -> models.Model:
+    """An instance of `model` with exactly the values a database gave for the columns named
+    (as JSON, or as raw SQL rows give them); the fields not named keep their defaults."""
+    values = {}
+    for field in model._meta.concrete_fields:
+        if field.column not in columns:
+            continue
+        value = field.to_python(columns[field.column])
+        if isinstance(field, models.DateTimeField) and value is not None and is_naive(value):
+            value = make_aware(value, UTC)  # SQLite keeps UTC times without their zone
+        values[field.attname] = value
+    return model(**values)
 
 
 @dataclass(frozen=True)
@@ -80,7 +95,10 @@ class CatalogItem(models.Model):
         return f"{self.title} ({self.year})"
 
     def get_absolute_url(self) -> str:
-        return reverse("media:item", kwargs={"kind": self.kind_key, "pk": self.pk})
+        # Reversed once per instance: a page of entries asks for it several times apiece.
+        if "_url" not in self.__dict__:
+            self._url = reverse("media:item", kwargs={"kind": self.kind_key, "pk": self.pk})
+        return self._url
 
     @property
     def fact_texts(self) -> list[str]:

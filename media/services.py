@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import enum
 import json
-from datetime import UTC, date, timedelta
+from datetime import date, timedelta
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from django.utils.timezone import is_naive, make_aware
 
 from media.kinds import Kind
-from media.models import CatalogItem, RemovedSave, SavedItem
+from media.models import CatalogItem, RemovedSave, SavedItem, from_columns
 
 BIGINT_MAX = 2**63 - 1
 # How long Undo can bring back a removed save: long enough for a press kept offline.
@@ -191,17 +190,6 @@ class Restored(enum.Enum):
     REFUSED = "refused"  # the item changed so that the old tracking no longer fits
 
 
-def _row_from(model: type[SavedItem], data: dict) -> SavedItem:
-    """A saved model instance with exactly the values the database returned for a row."""
-    values = {}
-    for field in model._meta.concrete_fields:
-        value = field.to_python(data.get(field.column))
-        if isinstance(field, models.DateTimeField) and value is not None and is_naive(value):
-            value = make_aware(value, UTC)  # SQLite keeps UTC times without their zone
-        values[field.attname] = value
-    return model(**values)
-
-
 def restore_item(user, kind: Kind, item: CatalogItem, removal_id: int) -> Restored:
     """Undo `user`'s removal `removal_id` of `item`: put the row back exactly as it was.
 
@@ -223,7 +211,7 @@ def restore_item(user, kind: Kind, item: CatalogItem, removal_id: int) -> Restor
         if removal is None:
             saved = kind.saved_model.objects.filter(user=user, **{kind.item_field: item}).exists()
             return Restored.ALREADY if saved else Restored.GONE
-        row = _row_from(kind.saved_model, removal.data)
+        row = from_columns(kind.saved_model, removal.data)
         try:
             with transaction.atomic():
                 written = _insert(row, as_is=True)
