@@ -15,11 +15,11 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from django.db import connection
-from django.db.models import F, Q, Sum, Value
+from django.db.models import F, Func, JSONField, Q, Sum, Value
 from django.db.models.expressions import Combinable, RawSQL
-from django.db.models.functions import JSONObject
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_aware, make_aware
 
@@ -163,17 +163,32 @@ def _keys(user, kind: Kind, sort: Sort, status, cursor, backwards: bool, limit: 
     )
 
 
-def _rows(kind: Kind, sort: Sort):
-    """SQL for the rows of `kind` whose keys made the page: each saved row, and its item's
-    facts, as one JSON object (the same columns for every kind, whatever its fields)."""
-    rank = KIND_RANK[kind.key]
+class JSONArray(Func):
+    """Values as one JSON array: the row's columns in a known order, without their names."""
+
+    function = "JSON_ARRAY"
+    output_field = JSONField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, function="JSON_BUILD_ARRAY", **extra_context)
+
+
+@cache
+def _columns(kind: Kind) -> list[tuple[str, str]]:
+    """(column, lookup) of what the feed reads of each row of `kind`: the whole saved row, and
+    its item's columns but the synopsis (long, and the feed does not show it)."""
     saved, item = kind.saved_model._meta, kind.item_model._meta
-    columns = {f.column: F(f.attname) for f in saved.concrete_fields}
-    columns |= {
-        f"item__{f.column}": F(f"{kind.item_field}__{f.attname}")
+    return [(f.column, f.attname) for f in saved.concrete_fields] + [
+        (f"item__{f.column}", f"{kind.item_field}__{f.attname}")
         for f in item.concrete_fields
-        if f.name != "synopsis"  # long, and the feed does not show it
-    }
+        if f.name != "synopsis"
+    ]
+
+
+def _rows(kind: Kind, sort: Sort):
+    """SQL for the rows of `kind` whose keys made the page: each saved row with its item, as
+    one JSON array (the same columns for every kind, whatever its fields)."""
+    rank = KIND_RANK[kind.key]
     chosen = RawSQL(f"SELECT feed_id FROM feed_page WHERE feed_rank = {rank}", ())
     return (
         kind.saved_model.objects.filter(id__in=chosen)
@@ -181,7 +196,7 @@ def _rows(kind: Kind, sort: Sort):
             feed_sort=sort.expression(),
             feed_rank=Value(rank),
             feed_id=F("id"),
-            feed_row=JSONObject(**columns),
+            feed_row=JSONArray(*(F(lookup) for _, lookup in _columns(kind))),
         )
         .order_by()
         .values_list(*KEY_COLUMNS, "feed_row")
@@ -218,10 +233,11 @@ def _as_datetime(value: datetime | str) -> datetime:
 
 
 def _entry(row: tuple, user, sort: Sort) -> FeedEntry:
-    value, rank, _, columns = row
-    if isinstance(columns, str):
-        columns = json.loads(columns)  # SQLite gives JSON as text, psycopg as a dict
+    value, rank, _, values = row
+    if isinstance(values, str):
+        values = json.loads(values)  # SQLite gives JSON as text, psycopg as a list
     kind = BY_RANK[rank]
+    columns = dict(zip((column for column, _ in _columns(kind)), values, strict=True))
     item_columns = {
         k.removeprefix("item__"): v for k, v in columns.items() if k.startswith("item__")
     }

@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import ClassVar
 
 from django.conf import settings
@@ -22,11 +23,26 @@ from django.db import models
 from django.db.models import F, Func, Q
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.timezone import is_naive, make_aware
 
 YEAR_VALIDATORS = [MinValueValidator(1870), MaxValueValidator(2100)]
+
+
+SENTINEL_PK = 918273645  # an id no real URL pattern contains, replaced by the real one
+
+
+@cache
+def _kind_url_pattern(name: str, kind_key: str) -> str:
+    url = reverse(name, kwargs={"kind": kind_key, "pk": SENTINEL_PK})
+    return url.removeprefix(get_script_prefix()).replace(str(SENTINEL_PK), "{pk}")
+
+
+def kind_url(name: str, kind_key: str, pk: int) -> str:
+    """`reverse(name, kwargs={"kind": kind_key, "pk": pk})`, a page of entries needs dozens:
+    each URL name and kind is reversed once, then filled in (behind the request's prefix)."""
+    return get_script_prefix() + _kind_url_pattern(name, kind_key).format(pk=int(pk))
 
 
 def from_columns(model: type[models.Model], columns: dict) -> models.Model:
@@ -95,10 +111,7 @@ class CatalogItem(models.Model):
         return f"{self.title} ({self.year})"
 
     def get_absolute_url(self) -> str:
-        # Reversed once per instance: a page of entries asks for it several times apiece.
-        if "_url" not in self.__dict__:
-            self._url = reverse("media:item", kwargs={"kind": self.kind_key, "pk": self.pk})
-        return self._url
+        return kind_url("media:item", self.kind_key, self.pk)
 
     @property
     def fact_texts(self) -> list[str]:

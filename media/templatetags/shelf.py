@@ -8,7 +8,15 @@ from django import template
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
+from media import models
+
 register = template.Library()
+
+
+@register.simple_tag
+def kind_url(name: str, kind, pk) -> str:
+    """{% kind_url 'media:save' kind pk %}: what {% url name kind=kind pk=pk %} gives, faster."""
+    return models.kind_url(name, str(kind), pk)
 
 
 @register.filter

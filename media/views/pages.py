@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
 from django.db.models.functions import Lower
@@ -148,9 +149,13 @@ def saved(request: HtmxHttpRequest) -> HttpResponse:
         after=form.cleaned_data["after"],
     )
     counts = status_counts(request.user, kinds)
+    here = request.get_full_path()
     context = {
         "form": form,
         "feed": feed,
+        # Every entry's forms come back here: quoted once for the page, not once per entry.
+        "next": here,
+        "next_q": quote(here),
         "active_kind": active_kind,
         "active_status": form.cleaned_data["status"],
         "sort": form.cleaned_data["sort"],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpResponse
@@ -147,11 +149,13 @@ def tracking_data(request: HtmxHttpRequest, saved) -> dict:
 
 def render_tracking(request, kind: Kind, saved, form, status=200) -> HttpResponse:
     data = request.POST if request.method == "POST" else request.GET
+    next_url = safe_next(request, data.get("next")) or ""
     context = {
         "kind": kind,
         "saved": saved,
         "form": form,
-        "next": safe_next(request, data.get("next")) or "",
+        "next": next_url,
+        "next_q": quote(next_url),
         # A dashboard entry's quick buttons keep it compact; "Edit tracking" opens the form.
         "compact": data.get("compact") == "1" and not form.errors,
         "editing": data.get("edit") == "1",
