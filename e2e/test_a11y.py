@@ -6,12 +6,11 @@ axe-core checks every page in the light and the dark theme; each page must also 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
 from e2e.a11y import NARROW, AxeLog, horizontal_overflow, show_in_twin
@@ -236,10 +235,11 @@ def test_screenshots_phone_and_desktop_light_and_dark(visit, live_server, member
             user=member, anime=bebop, episode_progress=12, status=Status.IN_PROGRESS, score=8
         ),
     ]
-    # Fixed dates and ages ("2 hours ago"), so the pictures stay the same from run to run.
-    ages = [timedelta(weeks=1), timedelta(days=3), timedelta(days=1), timedelta(hours=2)]
-    for row, age in zip(rows, ages, strict=True):
-        type(row).objects.filter(pk=row.pk).update(created=timezone.now() - age)
+    # Fixed dates in the past ("saved 20 Nov 2025"), so the pictures stay the same every day.
+    days = [13, 17, 19, 20]
+    for row, day in zip(rows, days, strict=True):
+        saved_at = datetime(2025, 11, day, 12, tzinfo=UTC)
+        type(row).objects.filter(pk=row.pk).update(created=saved_at)
     visitor = visit(js=True)
     page = visitor.page
     sign_in(page, base, member, "/saved/")

@@ -9,6 +9,7 @@ whole item page with the errors (422). Both must end in the same rows.
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import parse_qs
 
 import pytest
@@ -283,9 +284,13 @@ def test_dashboard_progress_screenshot(js, visit, live_server, catalog, member):
     visitor = visit(js=js, viewport=DESKTOP)
     page = visitor.page
     movie, anime, manga = catalog["spirited"], catalog["bebop"], catalog["akira"]
-    today = timezone.localdate()
+    # A fixed watch date, and saves made today ("saved today"): the picture stays the same.
     SavedMovie.objects.create(
-        user=member, movie=movie.item, watched=True, watched_on=today, status=Status.COMPLETED
+        user=member,
+        movie=movie.item,
+        watched=True,
+        watched_on=date(2025, 11, 20),
+        status=Status.COMPLETED,
     )
     SavedAnime.objects.create(
         user=member, anime=anime.item, episode_progress=12, status=Status.IN_PROGRESS, score=8
