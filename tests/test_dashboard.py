@@ -148,7 +148,7 @@ def test_kind_filter(auth_client, user):
 
 
 def test_kind_filter_is_kept_across_pages(auth_client, user):
-    expected = make_saves(user, 75)
+    expected = make_saves(user, 25 * len(KINDS))  # 25 of each kind: two pages of movies
     movies = [title for key, title in expected if key == "movie"]
     page1 = auth_client.get("/saved/?kind=movie")
     assert "kind=movie&amp;" in link_href(page1, "next")
@@ -165,9 +165,9 @@ def test_other_peoples_saves_are_not_listed(auth_client, user, other_user):
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("kind=book", "Select a valid choice"),
+        ("kind=nosuchkind", "Select a valid choice"),
         ("before=garbage", "This page link is not valid."),
-        ("after=" + Cursor(1, "book", 1).encode(), "This page link is not valid."),
+        ("after=" + Cursor(1, "nosuchkind", 1).encode(), "This page link is not valid."),
         ("before=" + Cursor(10**30, "movie", 1).encode(), "This page link is not valid."),
         ("sort=title&before=" + Cursor(5, "movie", 1).encode(), "This page link is not valid."),
         ("sort=score&before=" + Cursor("x", "movie", 1).encode(), "This page link is not valid."),
@@ -238,11 +238,18 @@ def test_counts_follow_the_kind_filter(auth_client, tracked):
 def test_sort_by_title_score_and_update(auth_client, tracked):
     all_titles = [title for _, title in tracked]
     assert titles(auth_client.get("/saved/?sort=title")) == sorted(all_titles)
-    # Highest score first, unscored last; ties go by kind (manga, anime, movie), then id.
-    by_score = titles(auth_client.get("/saved/?sort=score"))
-    assert by_score == [all_titles[n] for n in (1, 4, 0, 3, 2, 5)]
-    by_update = titles(auth_client.get("/saved/?sort=updated"))
-    assert by_update == [all_titles[n] for n in (3, 4, 2, 1, 5, 0)]
+    rank = {key: position for position, key in enumerate(KINDS)}
+    rows = []
+    for key, title in tracked:
+        kind = KINDS[key]
+        saved = kind.saved_model.objects.get(**{f"{kind.item_field}__title": title})
+        rows.append((saved.score or 0, saved.updated, rank[key], saved.pk, title))
+    # Highest score first, unscored last; ties go by the kind's place (last first), then id.
+    by_score = [row[-1] for row in sorted(rows, key=lambda r: (r[0], r[2], r[3]), reverse=True)]
+    assert titles(auth_client.get("/saved/?sort=score")) == by_score
+    assert by_score[:2] == [all_titles[1], all_titles[4]]  # the two nines
+    by_update = [row[-1] for row in sorted(rows, key=lambda r: (r[1], r[2], r[3]), reverse=True)]
+    assert titles(auth_client.get("/saved/?sort=updated")) == by_update
 
 
 @pytest.mark.parametrize("sort", ["title", "score", "updated", "saved"])

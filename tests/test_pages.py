@@ -111,7 +111,7 @@ def test_item_page_shows_unsave_when_saved(auth_client, user, items):
 
 def test_unknown_item_and_kind_are_404(client, db):
     assert client.get("/movies/12345/").status_code == 404
-    response = client.get("/books/")
+    response = client.get("/nosuchkind/")
     assert response.status_code == 404
     assert "There is nothing at this address" in response.content.decode()
 

@@ -111,7 +111,7 @@ def test_one_user_cannot_unsave_anothers_row(auth_client, other_user, kind, item
 
 
 def test_unknown_kind_is_404(auth_client, items):
-    response = auth_client.post(f"/save/book/{items['movie'].pk}/", {"intent": "save"})
+    response = auth_client.post(f"/save/nosuchkind/{items['movie'].pk}/", {"intent": "save"})
     assert response.status_code == 404
 
 

@@ -22,10 +22,10 @@ def track_url(kind, item) -> str:
 
 @pytest.fixture
 def saves(user, items) -> dict:
+    """A save of each registered kind's item, keyed like the registry."""
     return {
-        "movie": SavedMovie.objects.create(user=user, movie=items["movie"]),
-        "anime": SavedAnime.objects.create(user=user, anime=items["anime"]),
-        "manga": SavedManga.objects.create(user=user, manga=items["manga"]),
+        key: kind.saved_model.objects.create(user=user, **{kind.item_field: items[key]})
+        for key, kind in KINDS.items()
     }
 
 
