@@ -247,7 +247,7 @@ def test_sort_by_title_score_and_update(auth_client, tracked):
     # Highest score first, unscored last; ties go by the kind's place (last first), then id.
     by_score = [row[-1] for row in sorted(rows, key=lambda r: (r[0], r[2], r[3]), reverse=True)]
     assert titles(auth_client.get("/saved/?sort=score")) == by_score
-    assert by_score[:2] == [all_titles[1], all_titles[4]]  # the two nines
+    assert set(by_score[:2]) == {all_titles[1], all_titles[4]}  # the two nines
     by_update = [row[-1] for row in sorted(rows, key=lambda r: (r[1], r[2], r[3]), reverse=True)]
     assert titles(auth_client.get("/saved/?sort=updated")) == by_update
 
