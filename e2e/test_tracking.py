@@ -327,3 +327,25 @@ def test_dashboard_progress_screenshot(js, visit, live_server, catalog, member):
     if js:  # the same page either way: one picture
         page.screenshot(path=screenshot_path("dashboard-tracking.png"), full_page=True)
     assert not visitor.traffic.problems, visitor.traffic.problems
+
+
+@pytest.mark.parametrize("js", JS_MODES)
+def test_a_note_of_500_emoji_is_500_characters_in_the_browser_too(
+    js, visit, live_server, catalog, member
+):
+    """A browser's maxlength counts an emoji as two: the note field has none, so 500 emoji
+    typed in are all kept, as the server and the database count them."""
+    base = live_server.url
+    visitor = visit(js=js)
+    page = visitor.page
+    anime: Entry = catalog["bebop"]
+    SavedAnime.objects.create(user=member, anime=anime.item)
+    sign_in(page, base, member, anime.path)
+    panel = tracking(page, anime)
+    panel.get_by_text("Edit tracking").click()
+    note = panel.get_by_label("Private note")
+    note.click()
+    page.keyboard.insert_text("😀" * 500)  # as a person typing or pasting would
+    assert note.evaluate("field => [...field.value].length") == 500
+    submit(visitor, panel.get_by_role("button", name="Update"), anime, base, back_to=anime.path)
+    assert SavedAnime.objects.get(user=member).note == "😀" * 500
