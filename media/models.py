@@ -114,6 +114,19 @@ class CatalogItem(models.Model):
         return kind_url("media:item", self.kind_key, self.pk)
 
     @property
+    def dom_id(self) -> str:
+        """What the ids of its controls on a page end with: "anime-12"."""
+        return f"{self.kind_key}-{self.pk}"
+
+    @property
+    def save_url(self) -> str:
+        return kind_url("media:save", self.kind_key, self.pk)
+
+    @property
+    def track_url(self) -> str:
+        return kind_url("media:track", self.kind_key, self.pk)
+
+    @property
     def fact_texts(self) -> list[str]:
         """Its known facts in words: ["120 chapters", "6 volumes"]."""
         return [

@@ -6,17 +6,10 @@ from datetime import datetime, timedelta
 
 from django import template
 from django.utils import timezone
-from django.utils.dateformat import format as format_date
-
-from media import models
 
 register = template.Library()
-
-
-@register.simple_tag
-def kind_url(name: str, kind, pk) -> str:
-    """{% kind_url 'media:save' kind pk %}: what {% url name kind=kind pk=pk %} gives, faster."""
-    return models.kind_url(name, str(kind), pk)
+# Shelf speaks English.
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @register.filter
@@ -29,4 +22,4 @@ def day(moment: datetime) -> str:
         return "today"
     if date == today - timedelta(days=1):
         return "yesterday"
-    return format_date(date, "j M Y")
+    return f"{date.day} {MONTHS[date.month - 1]} {date.year}"  # as |date:"j M Y", but cheaper

@@ -71,9 +71,7 @@ def save(request: HtmxHttpRequest, kind: Kind, pk: int) -> HttpResponse:
     news = news.format(item.title)
     next_url = safe_next(request, request.POST.get("next"))
     context = {
-        "kind": kind,
-        "pk": item.pk,
-        "title": item.title,
+        "item": item,
         "saved": saved,
         "removal": removal,
         "news": news,
