@@ -22,4 +22,11 @@ def day(moment: datetime) -> str:
         return "today"
     if date == today - timedelta(days=1):
         return "yesterday"
-    return f"{date.day} {MONTHS[date.month - 1]} {date.year}"  # as |date:"j M Y", but cheaper
+    return calendar_day(date)
+
+
+@register.filter
+def calendar_day(date) -> str:
+    """A date as "3 Nov 2026": what |date:"j M Y" gives, without its translation lookups (a
+    page of entries shows many)."""
+    return f"{date.day} {MONTHS[date.month - 1]} {date.year}"
