@@ -93,6 +93,30 @@ class Counter:
     unit: Unit
 
 
+@dataclass(frozen=True)
+class CounterState:
+    """A counter of one save: its progress and its item's total (None while unknown)."""
+
+    counter: Counter
+    progress: int
+    total: int | None
+
+    @property
+    def text(self) -> str:
+        """Both in words: "12 / 26 episodes", "1 episode"."""
+        shown = f"{self.progress} / {self.total}" if self.total else str(self.progress)
+        return f"{shown} {self.counter.unit.word(self.total or self.progress)}"
+
+    @property
+    def can_advance(self) -> bool:
+        """Whether +1 is offered: the end is unknown or not reached yet."""
+        return not self.total or self.progress < self.total
+
+    @property
+    def next(self) -> int:
+        return self.progress + 1
+
+
 class CatalogItem(models.Model):
     """What every catalog entry has; each kind adds the facts of its own."""
 
@@ -170,6 +194,7 @@ class Status(models.TextChoices):
     DROPPED = "dropped", "Dropped"
 
 
+STATUS_LABELS = {value: str(label) for value, label in Status.choices}
 SCORE_MIN, SCORE_MAX = 1, 10
 NOTE_MAX_LENGTH = 500
 
@@ -283,16 +308,13 @@ class SavedItem(models.Model):
     def at_end(self) -> bool:
         return bool(self.total) and self.progress >= self.total
 
-    def counter_texts(self) -> list[tuple[Counter, int, int | None, str]]:
-        """Each counter with its progress, its total and both in words: "12 / 26 episodes"."""
-        rows = []
-        for counter in self.counters:
-            progress, total = getattr(self, counter.field), getattr(self.item, counter.total)
-            shown = f"{progress} / {total}" if total else str(progress)
-            rows.append(
-                (counter, progress, total, f"{shown} {counter.unit.word(total or progress)}")
-            )
-        return rows
+    @property
+    def counter_states(self) -> list[CounterState]:
+        """Each counter with its progress and its total, as the tracking panel shows them."""
+        return [
+            CounterState(counter, getattr(self, counter.field), getattr(self.item, counter.total))
+            for counter in self.counters
+        ]
 
     @property
     def progress_summary(self) -> str:
@@ -303,9 +325,15 @@ class SavedItem(models.Model):
         return f"{shown} {counter.unit.word(total or progress)}"
 
     @property
+    def status_label(self) -> str:
+        """The status in words: "In progress" (a lookup, where get_status_display() builds a
+        dict of the choices on every call)."""
+        return STATUS_LABELS[self.status]
+
+    @property
     def summary(self) -> str:
         """What the tracking panel shows, read out after an edit."""
-        return f"{self.item.title}: {self.progress_summary}, {self.get_status_display().lower()}"
+        return f"{self.item.title}: {self.progress_summary}, {self.status_label.lower()}"
 
     def at_end_message(self) -> str:
         """Why a status other than completed is refused at the end, and what to do instead."""

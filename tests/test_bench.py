@@ -63,8 +63,8 @@ def test_scale_data_fills_every_part_consistently(db):
                 assert saved.at_end or not saved.total
             if saved.status == Status.PLANNED:
                 assert saved.progress == 0
-            for counter, progress, total, _ in saved.counter_texts():
-                assert total is None or progress <= total, counter
+            for state in saved.counter_states:
+                assert state.total is None or state.progress <= state.total, state
             assert saved.item_title == saved.item.title
     for person in people:  # the counts triggers kept up with the bulk inserts
         assert status_counts(person) == counted(person)
