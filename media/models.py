@@ -211,6 +211,16 @@ class ScoreOrZero(Func):
     output_field = models.IntegerField()
 
 
+def catalog_constraints(kind: str) -> list[models.BaseConstraint]:
+    """A catalog table's constraint: one entry per title and year (a remake is another)."""
+    return [models.UniqueConstraint(fields=["title", "year"], name=f"uniq_{kind}_title_year")]
+
+
+def catalog_indexes(kind: str) -> list[models.Index]:
+    """A catalog table's index for "newest first" (home); its unique index serves the lists."""
+    return [models.Index(fields=["-year", "title"], name=f"{kind}_newest")]
+
+
 def saved_constraints(kind: str, item_field: str) -> list[models.BaseConstraint]:
     """The constraints every saved table carries, named after its kind."""
     return [
@@ -426,10 +436,8 @@ class Movie(CatalogItem):
     )
 
     class Meta(CatalogItem.Meta):
-        constraints = [
-            models.UniqueConstraint(fields=["title", "year"], name="uniq_movie_title_year"),
-        ]
-        indexes = [models.Index(fields=["-year", "title"], name="movie_newest")]
+        constraints = catalog_constraints("movie")
+        indexes = catalog_indexes("movie")
 
 
 class SavedMovie(SavedItem):
@@ -507,10 +515,8 @@ class Anime(CatalogItem):
 
     class Meta(CatalogItem.Meta):
         verbose_name_plural = "anime"
-        constraints = [
-            models.UniqueConstraint(fields=["title", "year"], name="uniq_anime_title_year"),
-        ]
-        indexes = [models.Index(fields=["-year", "title"], name="anime_newest")]
+        constraints = catalog_constraints("anime")
+        indexes = catalog_indexes("anime")
 
 
 class SavedAnime(SavedItem):
@@ -552,10 +558,8 @@ class Manga(CatalogItem):
 
     class Meta(CatalogItem.Meta):
         verbose_name_plural = "manga"
-        constraints = [
-            models.UniqueConstraint(fields=["title", "year"], name="uniq_manga_title_year"),
-        ]
-        indexes = [models.Index(fields=["-year", "title"], name="manga_newest")]
+        constraints = catalog_constraints("manga")
+        indexes = catalog_indexes("manga")
 
 
 class SavedManga(SavedItem):
