@@ -44,6 +44,11 @@ def find_item(kind: Kind, pk: int) -> CatalogItem | None:
     return None if row is None else model(id=pk, title=row[0])
 
 
+def _prepared(row: SavedItem, fields) -> list:
+    """The values a new row gets for `fields`, as the ORM would insert them (`created` now)."""
+    return [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields]
+
+
 def _insert(row: SavedItem, *, as_is: bool) -> bool:
     """INSERT `row` unless the person has saved its item already; True when it was written.
 
@@ -51,12 +56,10 @@ def _insert(row: SavedItem, *, as_is: bool) -> bool:
     times too, for Undo); otherwise the database numbers it and `created` is now.
     """
     fields = [f for f in row._meta.local_concrete_fields if as_is or not f.primary_key]
-    values = [
-        f.get_db_prep_save(
-            getattr(row, f.attname) if as_is else f.pre_save(row, add=True), connection
-        )
-        for f in fields
-    ]
+    if as_is:
+        values = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
+    else:
+        values = _prepared(row, fields)
     sql = (
         f"INSERT INTO {_quote(row._meta.db_table)} ({', '.join(_quote(f.column) for f in fields)})"
         f" VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT DO NOTHING"
@@ -64,10 +67,6 @@ def _insert(row: SavedItem, *, as_is: bool) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         return cursor.rowcount == 1
-
-
-def _prepared(row: SavedItem, fields) -> list:
-    return [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields]
 
 
 def save_item(user, kind: Kind, pk: int) -> CatalogItem | None:
