@@ -18,7 +18,7 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Func, Q
 from django.db.models.functions import Length
@@ -26,6 +26,8 @@ from django.db.models.lookups import LessThanOrEqual
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.timezone import is_naive, make_aware
+
+from media.text import search_text
 
 YEAR_VALIDATORS = [MinValueValidator(1870), MaxValueValidator(2100)]
 
@@ -117,22 +119,84 @@ class CounterState:
         return self.progress + 1
 
 
+class ReleaseStatus(models.TextChoices):
+    """Where a title's release stands, in every provider's words mapped to one vocabulary."""
+
+    FINISHED = "finished", "Finished"
+    RELEASING = "releasing", "Still releasing"
+    UPCOMING = "upcoming", "Not released yet"
+    HIATUS = "hiatus", "On hiatus"
+    CANCELLED = "cancelled", "Cancelled"
+
+
 class CatalogItem(models.Model):
-    """What every catalog entry has; each kind adds the facts of its own."""
+    """What every catalog entry has; each kind adds the facts of its own and its external ids.
+
+    A title from a provider keeps the provider's ids (unique where set), so adding it again
+    finds the same row; `search_text` holds its names normalised (`media.text`), kept by
+    `save()` and by `fill_search_text()` on the bulk paths, and indexed per database
+    (`media.triggers`, "search index").
+    """
 
     kind_key: ClassVar[str]  # the kinds registry's URL word
     facts: ClassVar[tuple[Fact, ...]] = ()
+    provider_id_field: ClassVar[str]  # the id its provider knows it by: "mal_id"
+    external_id_fields: ClassVar[tuple[str, ...]] = ()  # every external id it keeps
+    release_labels: ClassVar[dict[str, str]] = {}  # the kind's own words for a release status
 
     title = models.CharField(max_length=200)
-    year = models.PositiveSmallIntegerField(validators=YEAR_VALIDATORS)
+    year = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=YEAR_VALIDATORS, help_text="Empty while unknown."
+    )
     synopsis = models.TextField(blank=True)
+    alt_titles = models.JSONField(
+        "alternative titles", default=list, blank=True, help_text="Other names it is known by."
+    )
+    poster_url = models.URLField("poster URL", max_length=500, blank=True)
+    release_status = models.CharField(
+        max_length=12, choices=ReleaseStatus.choices, blank=True, help_text="Empty when unknown."
+    )
+    refreshed = models.DateTimeField(
+        null=True, blank=True, help_text="When its provider's facts were last read."
+    )
+    search_text = models.TextField(editable=False, default="")
 
     class Meta:
         abstract = True
-        ordering = ["title", "year"]
+        ordering = ["title", "year", "id"]
 
     def __str__(self) -> str:
-        return f"{self.title} ({self.year})"
+        return f"{self.title} ({self.year})" if self.year else self.title
+
+    def fill_search_text(self) -> None:
+        """Set `search_text` from the names (what `save()` does; bulk writes call it)."""
+        self.search_text = search_text(self.title, self.alt_titles or ())
+
+    def save(self, *args, **kwargs) -> None:
+        self.fill_search_text()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"title", "alt_titles"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
+
+    @property
+    def provider_id(self):
+        """The id its provider knows it by, or None for a title of this catalog's own."""
+        return getattr(self, self.provider_id_field)
+
+    @property
+    def release_label(self) -> str:
+        """Its release status in the kind's words ("Airing"), or "" when unknown."""
+        if not self.release_status:
+            return ""
+        return self.release_labels.get(self.release_status) or ReleaseStatus(
+            self.release_status
+        ).label
+
+    @property
+    def still_releasing(self) -> bool:
+        """Whether its totals may still grow: what the daily refresh looks at."""
+        return self.release_status in (ReleaseStatus.RELEASING, ReleaseStatus.HIATUS)
 
     def get_absolute_url(self) -> str:
         return kind_url("media:item", self.kind_key, self.pk)
@@ -211,14 +275,31 @@ class ScoreOrZero(Func):
     output_field = models.IntegerField()
 
 
-def catalog_constraints(kind: str) -> list[models.BaseConstraint]:
-    """A catalog table's constraint: one entry per title and year (a remake is another)."""
-    return [models.UniqueConstraint(fields=["title", "year"], name=f"uniq_{kind}_title_year")]
+def catalog_constraints(kind: str, provider_id_field: str) -> list[models.BaseConstraint]:
+    """A catalog table's constraint: a title of the catalog's own is entered once per title
+    and year (a remake is another); a provider's title is one row per provider id (its
+    field's own unique constraint), whatever its name, since providers list namesakes."""
+    return [
+        models.UniqueConstraint(
+            fields=["title", "year"],
+            condition=Q(**{f"{provider_id_field}__isnull": True}),
+            name=f"uniq_{kind}_title_year",
+        )
+    ]
 
 
 def catalog_indexes(kind: str) -> list[models.Index]:
-    """A catalog table's index for "newest first" (home); its unique index serves the lists."""
-    return [models.Index(fields=["-year", "title"], name=f"{kind}_newest")]
+    """A catalog table's indexes: "newest first" (home) and title order (the lists)."""
+    return [
+        models.Index(fields=["-year", "title"], name=f"{kind}_newest"),
+        models.Index(fields=["title", "year", "id"], name=f"{kind}_title"),
+    ]
+
+
+def mal_id_field() -> models.PositiveIntegerField:
+    return models.PositiveIntegerField(
+        "MyAnimeList id", null=True, blank=True, unique=True, help_text="Empty for a local title."
+    )
 
 
 def saved_constraints(kind: str, item_field: str) -> list[models.BaseConstraint]:
@@ -430,13 +511,27 @@ MINUTES = Unit("min", "min")
 class Movie(CatalogItem):
     kind_key = "movie"
     facts = (Fact("runtime_minutes", MINUTES, (70, 190)),)
+    provider_id_field = "tmdb_id"
+    external_id_fields = ("tmdb_id", "imdb_id")
+    release_labels = {"finished": "Released", "upcoming": "Not released yet"}
 
     runtime_minutes = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Running time in minutes."
     )
+    tmdb_id = models.PositiveIntegerField(
+        "TMDB id", null=True, blank=True, unique=True, help_text="Empty for a local title."
+    )
+    imdb_id = models.CharField(
+        "IMDb id",
+        max_length=12,
+        null=True,
+        blank=True,
+        unique=True,
+        validators=[RegexValidator(r"^tt\d{7,10}$", "An IMDb id looks like tt0137523.")],
+    )
 
     class Meta(CatalogItem.Meta):
-        constraints = catalog_constraints("movie")
+        constraints = catalog_constraints("movie", "tmdb_id")
         indexes = catalog_indexes("movie")
 
 
@@ -508,14 +603,18 @@ EPISODES = Unit("episode", "episodes")
 class Anime(CatalogItem):
     kind_key = "anime"
     facts = (Fact("episodes", EPISODES, (1, 150)),)
+    provider_id_field = "mal_id"
+    external_id_fields = ("mal_id",)
+    release_labels = {"finished": "Finished airing", "releasing": "Airing", "upcoming": "Not yet aired"}
 
     episodes = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Total episodes; empty while unknown."
     )
+    mal_id = mal_id_field()
 
     class Meta(CatalogItem.Meta):
         verbose_name_plural = "anime"
-        constraints = catalog_constraints("anime")
+        constraints = catalog_constraints("anime", "mal_id")
         indexes = catalog_indexes("anime")
 
 
@@ -548,6 +647,9 @@ VOLUMES = Unit("volume", "volumes")
 class Manga(CatalogItem):
     kind_key = "manga"
     facts = (Fact("chapters", CHAPTERS, (20, 400)), Fact("volumes", VOLUMES, (2, 40)))
+    provider_id_field = "mal_id"
+    external_id_fields = ("mal_id",)
+    release_labels = {"releasing": "Publishing", "upcoming": "Not yet published"}
 
     chapters = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Total chapters; empty while unknown."
@@ -555,10 +657,11 @@ class Manga(CatalogItem):
     volumes = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Total volumes; empty while unknown."
     )
+    mal_id = mal_id_field()
 
     class Meta(CatalogItem.Meta):
         verbose_name_plural = "manga"
-        constraints = catalog_constraints("manga")
+        constraints = catalog_constraints("manga", "mal_id")
         indexes = catalog_indexes("manga")
 
 
@@ -642,3 +745,15 @@ class RemovedSave(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} removed {self.kind} {self.item_id} at {self.removed}"
+
+
+class ProviderThrottle(models.Model):
+    """When a provider was last asked, shared by every process (`media.providers.throttle`):
+    one row per provider, locked while a process takes a slot, so the web processes and the
+    worker together keep within the provider's rate limit."""
+
+    provider = models.CharField(max_length=20, primary_key=True)
+    calls = models.JSONField(default=list)  # the times (epoch seconds) of recent requests
+
+    def __str__(self) -> str:
+        return f"{self.provider}: {len(self.calls)} recent requests"

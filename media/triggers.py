@@ -8,7 +8,9 @@ Some rules cannot be said by Django's constraints and indexes, so each kind gets
   table, so the dashboard reads its counts instead of counting;
 - the title copy: a saved row keeps its item's title (`item_title`), so the dashboard's title
   sort walks the saved table's own index;
-- title search (PostgreSQL): a trigram index that serves `icontains` on the catalog's titles.
+- search index: what finds a catalog title by any part of its normalised names
+  (`search_text`) without reading the whole table: a trigram index on PostgreSQL, an FTS5
+  table with the trigram tokenizer on SQLite, kept by triggers.
 
 Migrations call these with the names spelled out (`KindTables`), so a migration keeps doing
 what it did when it was written; a new kind's migration calls the same functions
@@ -270,19 +272,77 @@ def drop_title_search(schema_editor, tables: KindTables) -> None:
         schema_editor.execute(f"DROP INDEX IF EXISTS {tables.item_table}_title_search")
 
 
+# The search index.
+
+
+def search_table(tables: KindTables) -> str:
+    """SQLite's FTS5 table of a kind's search text: its rowid is the item's id."""
+    return f"{tables.item_table}_search"
+
+
+def create_search_index(schema_editor, tables: KindTables) -> None:
+    """Index `search_text` for `LIKE '%term%'`. PostgreSQL: a trigram index, written through on
+    every insert (no pending list) so a search right after a bulk load finds it quick and the
+    planner sees it as it is. SQLite: an external-content FTS5 table with the trigram
+    tokenizer (which serves LIKE), filled now and kept by triggers."""
+    item = tables.item_table
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        schema_editor.execute(
+            f"CREATE INDEX IF NOT EXISTS {item}_search_text ON {item}"
+            " USING gin (search_text gin_trgm_ops) WITH (fastupdate = off)"
+        )
+    elif schema_editor.connection.vendor == "sqlite":
+        fts = search_table(tables)
+        schema_editor.execute(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5(search_text,"
+            f" content='{item}', content_rowid='id', tokenize='trigram')"
+        )
+        schema_editor.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
+        add = f"INSERT INTO {fts}(rowid, search_text) VALUES (NEW.id, NEW.search_text);"
+        remove = (
+            f"INSERT INTO {fts}({fts}, rowid, search_text)"
+            " VALUES ('delete', OLD.id, OLD.search_text);"
+        )
+        for suffix, event, body in (
+            ("insert", "INSERT", add),
+            ("delete", "DELETE", remove),
+            ("update", "UPDATE OF search_text", remove + " " + add),
+        ):
+            schema_editor.execute(
+                f"CREATE TRIGGER IF NOT EXISTS {fts}_{suffix} AFTER {event} ON {item}"
+                f" BEGIN {body} END"
+            )
+
+
+def drop_search_index(schema_editor, tables: KindTables) -> None:
+    item = tables.item_table
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(f"DROP INDEX IF EXISTS {item}_search_text")
+    elif schema_editor.connection.vendor == "sqlite":
+        fts = search_table(tables)
+        for suffix in ("insert", "delete", "update"):
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {fts}_{suffix}")
+        schema_editor.execute(f"DROP TABLE IF EXISTS {fts}")
+
+
 # For migrations and tests.
 
 RULES = {
     "progress guards": (create_progress_guards, drop_progress_guards),
     "status counts": (create_status_counts, drop_status_counts),
     "title copy": (create_title_copy, drop_title_copy),
-    "title search": (create_title_search, drop_title_search),
+    "search index": (create_search_index, drop_search_index),
+}
+# Rules an older migration installed and a later one removed: kept so both still run.
+RETIRED_RULES = {
+    "title search": (create_title_search, drop_title_search),  # 0005; 0007 replaced it
 }
 
 
 def operation(rule: str, *kinds: KindTables) -> migrations.RunPython:
     """One migration operation that installs `rule` for `kinds` (and removes it backwards)."""
-    create, drop = RULES[rule]
+    create, drop = (RULES | RETIRED_RULES)[rule]
 
     def forwards(apps, schema_editor) -> None:
         for tables in kinds:
@@ -300,7 +360,7 @@ def dropped(rule: str, *kinds: KindTables) -> migrations.RunPython:
     that makes Django rebuild a kind's table on SQLite starts with this and ends with
     `operation`, since SQLite drops a rebuilt table's triggers and cannot rename a table that
     another table's trigger names."""
-    create, drop = RULES[rule]
+    create, drop = (RULES | RETIRED_RULES)[rule]
 
     def forwards(apps, schema_editor) -> None:
         for tables in kinds:
@@ -336,11 +396,12 @@ def expected_objects(tables: KindTables, vendor: str) -> dict[str, set[str]]:
             f"{saved}_item_title_update",
             f"{item}_title_copies",
         }
-        found["title search"] = set()
+        fts = f"{item}_search"
+        found["search index"] = {f"{fts}_{s}" for s in ("insert", "delete", "update")}
     else:
         found["status counts"] = {f"{saved}_count", f"{saved}_count_move"}
         found["title copy"] = {f"{saved}_item_title", f"{item}_title_copies"}
-        found["title search"] = {f"{item}_title_search"}
+        found["search index"] = {f"{item}_search_text"}
     return found
 
 

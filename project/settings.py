@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "template_partials",
+    "django_tasks",
+    "django_tasks_db",
     "media",
 ]
 
@@ -116,6 +118,33 @@ elif env_bool("DATABASE_PREPARED_STATEMENTS", True):
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# One cache for every process (the web workers and the task worker share provider answers),
+# in the database, so nothing else needs installing. `manage.py createcachetable` makes it.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "shelf_cache",
+        "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 20_000)},
+    }
+}
+
+# Slow work (catalog refreshes) runs in the worker: `manage.py worker`, the Procfile's
+# `worker:`. Its queue is a database table, so SQLite and PostgreSQL need no broker.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
+# Metadata providers (media.providers). Movies come from TMDB only with a key; anime and
+# manga from Jikan, which needs none. The base URLs exist for mirrors, proxies and tests.
+TMDB_API_KEY = os.environ.get("TMDB_API_KEY", "").strip()
+TMDB_API_URL = os.environ.get("TMDB_API_URL", "https://api.themoviedb.org/3").rstrip("/")
+TMDB_IMAGE_URL = os.environ.get("TMDB_IMAGE_URL", "https://image.tmdb.org/t/p").rstrip("/")
+JIKAN_API_URL = os.environ.get("JIKAN_API_URL", "https://api.jikan.moe/v4").rstrip("/")
+# The longest a page waits on a provider, retries included, in seconds.
+PROVIDER_PAGE_BUDGET = float(os.environ.get("PROVIDER_PAGE_BUDGET", "5"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

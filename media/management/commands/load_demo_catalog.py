@@ -65,6 +65,7 @@ class Command(BaseCommand):
                     f"{kind.plural} entry {position}: {natural_key} is listed twice."
                 )
             seen.add(natural_key)
+            candidate.fill_search_text()
             candidates.append(candidate)
         present = {
             key
