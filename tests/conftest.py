@@ -18,6 +18,32 @@ def _test_settings(settings):
     }
     # Real password hashing costs a third of a second per user.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tasks run as they are enqueued, inside the test.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    # A cache of the test's own, empty at its start.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
+    }
+    # No key unless a test sets one; providers are never the real services.
+    settings.TMDB_API_KEY = ""
+    settings.TMDB_API_URL = "https://tmdb.test/3"
+    settings.JIKAN_API_URL = "https://jikan.test/v4"
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def network():
+    """The only way out: any HTTP request a test has not routed here fails it (respx), whoever
+    sends it; requests to this machine (the browser tests' stand-in provider) pass.
+    A test routes what it needs: `network.get("https://jikan.test/v4/anime/1").respond(...)`."""
+    import respx
+
+    with respx.mock(assert_all_called=False) as router:
+        router.route(host="127.0.0.1").pass_through()
+        router.route(host="localhost").pass_through()
+        yield router
 
 
 @pytest.fixture
