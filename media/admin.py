@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 
 from media.kinds import KINDS
+
+
+class CatalogAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    list_filter = ["year", "release_status"]
+    ordering = ["title", "year"]
+    readonly_fields = ["refreshed"]
 
 
 class SavedAdmin(admin.ModelAdmin):
@@ -18,12 +26,15 @@ for kind in KINDS.values():
         kind.item_model,
         type(
             f"{kind.item_model.__name__}Admin",
-            (admin.ModelAdmin,),
+            (CatalogAdmin,),
             {
-                "list_display": ["title", "year", *(fact.field for fact in kind.item_model.facts)],
-                "search_fields": ["title"],
-                "list_filter": ["year"],
-                "ordering": ["title", "year"],
+                "list_display": [
+                    "title",
+                    "year",
+                    *(fact.field for fact in kind.item_model.facts),
+                    *kind.item_model.external_id_fields,
+                ],
+                "search_fields": ["title", "search_text", *kind.item_model.external_id_fields],
             },
         ),
     )

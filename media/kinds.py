@@ -34,6 +34,14 @@ class Kind:
     plural: str  # "Movies"
     item_model: type[CatalogItem]
     saved_model: type[SavedItem]
+    provider_key: str  # which of `media.providers.PROVIDERS` finds its titles
+
+    @property
+    def provider(self):
+        """The metadata provider that finds and describes titles of this kind."""
+        from media.providers import PROVIDERS  # the providers read settings, not the registry
+
+        return PROVIDERS[self.provider_key]
 
     @property
     def item_field(self) -> str:
@@ -55,9 +63,9 @@ class Kind:
 KINDS: dict[str, Kind] = {
     kind.key: kind
     for kind in (
-        Kind("movie", "movies", "Movie", "Movies", Movie, SavedMovie),
-        Kind("anime", "anime", "Anime", "Anime", Anime, SavedAnime),
-        Kind("manga", "manga", "Manga", "Manga", Manga, SavedManga),
+        Kind("movie", "movies", "Movie", "Movies", Movie, SavedMovie, "tmdb"),
+        Kind("anime", "anime", "Anime", "Anime", Anime, SavedAnime, "jikan"),
+        Kind("manga", "manga", "Manga", "Manga", Manga, SavedManga, "jikan"),
     )
 }
 KINDS_BY_SLUG: dict[str, Kind] = {kind.slug: kind for kind in KINDS.values()}

@@ -189,9 +189,9 @@ class CatalogItem(models.Model):
         """Its release status in the kind's words ("Airing"), or "" when unknown."""
         if not self.release_status:
             return ""
-        return self.release_labels.get(self.release_status) or ReleaseStatus(
-            self.release_status
-        ).label
+        return (
+            self.release_labels.get(self.release_status) or ReleaseStatus(self.release_status).label
+        )
 
     @property
     def still_releasing(self) -> bool:
@@ -605,7 +605,11 @@ class Anime(CatalogItem):
     facts = (Fact("episodes", EPISODES, (1, 150)),)
     provider_id_field = "mal_id"
     external_id_fields = ("mal_id",)
-    release_labels = {"finished": "Finished airing", "releasing": "Airing", "upcoming": "Not yet aired"}
+    release_labels = {
+        "finished": "Finished airing",
+        "releasing": "Airing",
+        "upcoming": "Not yet aired",
+    }
 
     episodes = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Total episodes; empty while unknown."
