@@ -61,6 +61,13 @@ class SearchForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, strip=True, label="Search by title")
 
 
+class AddForm(forms.Form):
+    """A provider's title to add to the catalog, and whether to save it too."""
+
+    provider_id = forms.IntegerField(min_value=1, max_value=2**31 - 1)
+    intent = forms.ChoiceField(choices=[("add", "Add"), ("save", "Save")])
+
+
 class TrackingForm(forms.ModelForm):
     """Edits what a person tracks on one saved row; progress may not pass the item's total."""
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path, register_converter
 
 from media.kinds import KindConverter, KindSlugConverter
-from media.views import pages, pwa, saving
+from media.views import pages, pwa, saving, search
 
 register_converter(KindConverter, "kind")
 register_converter(KindSlugConverter, "kindslug")
@@ -12,6 +12,9 @@ app_name = "media"
 urlpatterns = [
     path("", pages.home, name="home"),
     path("saved/", pages.saved, name="saved"),
+    path("search/", search.search, name="search"),
+    path("search/<kind:kind>/online/", search.online, name="search_online"),
+    path("add/<kind:kind>/", search.add, name="add"),
     path("offline/", pwa.offline, name="offline"),
     path("manifest.webmanifest", pwa.web_manifest, name="manifest"),
     path("sw.js", pwa.service_worker, name="service_worker"),

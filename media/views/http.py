@@ -32,9 +32,9 @@ def see_other(url: str) -> HttpResponseRedirect:
     return HttpResponseRedirect(url, status=303)
 
 
-def login_first(request: HtmxHttpRequest, item) -> HttpResponse:
-    """Send an anonymous person to sign in, and back to the item afterwards."""
-    login_redirect = redirect_to_login(item.get_absolute_url())
+def login_first(request: HtmxHttpRequest, item, back: str | None = None) -> HttpResponse:
+    """Send an anonymous person to sign in, and back to the item (or `back`) afterwards."""
+    login_redirect = redirect_to_login(back or item.get_absolute_url())
     if request.htmx:
         return HttpResponseClientRedirect(login_redirect.url)
     return login_redirect

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
-from django.db.models.functions import Lower
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
@@ -15,6 +14,7 @@ from media.feed import SORTS, saved_feed, status_counts
 from media.forms import DashboardForm, SearchForm, tracking_form
 from media.kinds import KINDS, Kind
 from media.models import Status
+from media.search import count_up_to, matching
 from media.services import get_saved
 from media.views.http import HtmxHttpRequest, safe_next
 
@@ -84,15 +84,11 @@ def list_page(items, number: str | None, per_page: int = LIST_PER_PAGE) -> ListP
 def item_list(request: HtmxHttpRequest, kind: Kind) -> HttpResponse:
     form = SearchForm(request.GET)
     query = form.cleaned_data["q"] if form.is_valid() else ""
-    items = kind.item_model.objects.order_by("title", "year")  # unique: its index orders it
+    items = kind.item_model.objects.order_by("title", "year", "id")  # its index's order
     matches = None
     if query:
-        # Ordered by an expression no b-tree index holds, so the planner (whose prepared,
-        # generic plan cannot see the term) reaches the matches through the title's
-        # trigram index and sorts them, rather than walk the whole catalog in title order.
-        items = items.filter(title__icontains=query).order_by(Lower("title"), "year")
-        # Counted up to a bound, so a common word costs no more than a rare one.
-        matches = items.order_by()[: SEARCH_COUNT_LIMIT + 1].count()
+        items = matching(kind, query)
+        matches = count_up_to(items, SEARCH_COUNT_LIMIT)
     return render(
         request,
         "media/item_list.html",

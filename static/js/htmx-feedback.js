@@ -16,7 +16,7 @@
   let refocus = null; // {id, section, reopen}: where the focus goes once the answer is in
 
   const shelfForm = (node) =>
-    node?.matches?.("form.save-form, form.track-form") ? node : null;
+    node?.matches?.("form.save-form, form.track-form, form.add-form") ? node : null;
 
   // Runs before htmx disables the button (hx-disable), which would drop its focus.
   document.addEventListener("htmx:config:request", (event) => {
