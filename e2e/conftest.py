@@ -195,3 +195,24 @@ def catalog(transactional_db) -> dict[str, Entry]:
 def member(transactional_db):
     """A person with an account who is not signed in yet."""
     return get_user_model().objects.create_user("grace", password=PASSWORD)
+
+
+@pytest.fixture(scope="session")
+def standin_server():
+    """The providers' stand-in (e2e/standin.py), one for the whole run."""
+    from e2e.standin import StandIn
+
+    server = StandIn().start()
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture
+def providers(standin_server, settings):
+    """Shelf's providers pointed at the stand-in, with a TMDB key, up and with no history."""
+    settings.JIKAN_API_URL = f"{standin_server.url}/jikan/v4"
+    settings.TMDB_API_URL = f"{standin_server.url}/tmdb/3"
+    settings.TMDB_API_KEY = "0123456789abcdef0123456789abcdef"
+    standin_server.requests.clear()
+    standin_server.down = False
+    return standin_server
