@@ -117,6 +117,8 @@ def endpoints_for(user, deep: bool) -> list[Endpoint]:
         Endpoint("home", "/"),
         Endpoint("list page", f"/{first.slug}/?page=40"),
         Endpoint("search", f"/{first.slug}/?q=silver"),
+        Endpoint("search, every kind", "/search/?q=silver"),
+        Endpoint("search, every kind, no match", "/search/?q=steins%20gate"),
         Endpoint("item page", saved_item(user, first).item.get_absolute_url()),
         Endpoint("dashboard, first page", "/saved/"),
         Endpoint("dashboard, by title", "/saved/?sort=title"),
@@ -275,7 +277,7 @@ SEQ_SCAN = re.compile(r"Seq Scan on (media_\w+)")
 def plan_pages(search: str = "silver") -> dict[str, str]:
     """The pages whose queries must all be served by an index: home, each kind's list and
     search, and the dashboard in its orders and filters."""
-    pages = {"home": "/"}
+    pages = {"home": "/", "search, every kind": f"/search/?q={search}"}
     for kind in KINDS.values():
         pages[f"{kind.plural} list"] = f"/{kind.slug}/?page=40"
         pages[f"{kind.plural} search"] = f"/{kind.slug}/?q={search}"

@@ -182,6 +182,8 @@ class Command(BaseCommand):
                 )
                 for number in range(start + 1, min(start + BATCH, size) + 1)
             ]
+            for item in batch:
+                item.fill_search_text()  # what save() does, and bulk_create skips
             kind.item_model.objects.bulk_create(batch, ignore_conflicts=True)
             progress.advance(len(batch))
         fields = ["id", "title", *(counter.total for counter in kind.saved_model.counters)]
