@@ -114,3 +114,16 @@ def test_concurrent_undos_restore_one_row_once(user, kind, items):
     assert kind.saved_model.objects.get(user=user).note == "kept"
     assert not RemovedSave.objects.exists()
     assert status_counts(user) == counted(user)
+
+
+def test_concurrent_adds_of_one_provider_title_make_one_row(user, network):
+    from media.kinds import KINDS
+    from tests.test_search import naruto_detail
+
+    network.get(url__startswith="https://jikan.test/v4/anime/20").respond(json=naruto_detail())
+    KINDS["anime"].provider.fetch("anime", 20)  # cached: the race is the catalog's insert
+    post = ("/add/anime/", {"provider_id": 20, "intent": "save"}, {})
+    statuses = post_together(user, [post] * THREADS)
+    assert set(statuses) == {303}
+    assert Anime.objects.filter(mal_id=20).count() == 1
+    assert SavedAnime.objects.filter(user=user, anime__mal_id=20).count() == 1
