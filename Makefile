@@ -1,5 +1,5 @@
-# Shelf: `make run` serves the site, `make test` runs every test, `make bench` measures it.
-# Each sets itself up.
+# Shelf: `make run` serves the site and runs its worker, `make test` runs every test,
+# `make bench` measures it. Each sets itself up.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -25,9 +25,15 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.installed
 	DEBUG=1 $(BIN)/python manage.py migrate --no-input
+	DEBUG=1 $(BIN)/python manage.py createcachetable
 	DEBUG=1 $(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	@# It only adds titles that are missing, and a start never stops on it.
 	DEBUG=1 $(BIN)/python manage.py load_demo_catalog || echo "The demo catalog was not loaded (see above); Shelf starts without it." >&2
+	@# The worker runs in the background and stops with the web server: on Ctrl-C, or when
+	@# the server exits. --no-reload keeps it one process, so killing its pid ends it all.
+	DEBUG=1 $(BIN)/python manage.py worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	trap 'exit 130' INT; trap 'exit 143' TERM; \
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(VENV)/.installed-test chromium
