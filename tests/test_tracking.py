@@ -504,7 +504,7 @@ def test_a_total_cannot_drop_below_tracked_progress(admin_client, saves, items, 
     assert response.status_code == 200
     assert "Someone has tracked more episodes than 5" in response.content.decode()
 
-    # The demo catalog never changes a title that exists, so it cannot trip over this.
+    # The demo catalog never changes the totals of a title that exists: it cannot trip over this.
     (tmp_path / "anime.json").write_text(
         json.dumps([{"title": "Cowboy Bebop", "year": 1998, "episodes": 5}])
     )
