@@ -129,12 +129,30 @@ class ReleaseStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class CatalogQuerySet(models.QuerySet):
+    """Bulk writes skip `save()`: these keep `search_text` in step with the names anyway."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for obj in objs:
+            obj.fill_search_text()
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs, fields = list(objs), list(fields)
+        if {"title", "alt_titles"} & set(fields):
+            for obj in objs:
+                obj.fill_search_text()
+            fields = [*fields, "search_text"] if "search_text" not in fields else fields
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+
 class CatalogItem(models.Model):
     """What every catalog entry has; each kind adds the facts of its own and its external ids.
 
     A title from a provider keeps the provider's ids (unique where set), so adding it again
     finds the same row; `search_text` holds its names normalised (`media.text`), kept by
-    `save()` and by `fill_search_text()` on the bulk paths, and indexed per database
+    `save()` and by the bulk writes (`CatalogQuerySet`), and indexed per database
     (`media.triggers`, "search index").
     """
 
@@ -160,6 +178,8 @@ class CatalogItem(models.Model):
         null=True, blank=True, help_text="When its provider's facts were last read."
     )
     search_text = models.TextField(editable=False, default="")
+
+    objects = CatalogQuerySet.as_manager()
 
     class Meta:
         abstract = True

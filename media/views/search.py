@@ -162,7 +162,9 @@ def add(request: HtmxHttpRequest, kind: Kind) -> HttpResponse:
             "error.html",
             {
                 "title": "Not found",
-                "message": f"{provider.name} has no {kind.label.lower()} with the id {provider_id}.",
+                "message": (
+                    f"{provider.name} has no {kind.label.lower()} with the id {provider_id}."
+                ),
             },
             status=404,
         )
@@ -182,8 +184,10 @@ def add(request: HtmxHttpRequest, kind: Kind) -> HttpResponse:
         save_item(request.user, kind, item.pk)
         news = f"Added and saved “{item.title}”." if created else f"Saved “{item.title}”."
     else:
-        news = f"Added “{item.title}” to the catalog." if created else (
-            f"“{item.title}” was already in the catalog."
+        news = (
+            f"Added “{item.title}” to the catalog."
+            if created
+            else (f"“{item.title}” was already in the catalog.")
         )
     if request.htmx:
         found = Found(record, kind, item, get_saved(request.user, kind, item))
