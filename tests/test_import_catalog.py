@@ -389,3 +389,14 @@ def test_progress_goes_to_stderr(db):
     call_command("import_catalog", SOURCE, str(SAMPLE), stdout=out, stderr=err)
     assert "Anime: 100% of the file, 1 read" in err.getvalue()
     assert "100%" not in out.getvalue()
+
+
+def test_the_benchmarks_generated_file_loads(db, tmp_path):
+    from bench.catalog_import import targets, write_file
+
+    path = write_file(tmp_path / "generated.json", 300)
+    assert json.loads(path.read_text())["data"][0]["sources"]
+    first, again = run(path, "--batch-size", "100"), run(path)
+    assert "300 read" in first and " 0 updated" in first
+    assert "0 added, 0 updated" in again
+    assert targets("SQLite", {}) == []
