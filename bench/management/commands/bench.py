@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from bench import catalog_import
+
 DEFAULT_DATABASES = (
     f"sqlite:///{settings.BASE_DIR / 'bench.sqlite3'}",
     "postgres://postgres@127.0.0.1:5432/shelf_bench",
@@ -108,6 +110,8 @@ class Command(BaseCommand):
         say("  memory of one dashboard request…")
         figures["dashboard_kb"] = measure.dashboard_memory()
         figures["plans"] = measure.query_plans()
+        say("  the catalog import: a first load and a rerun, and its memory…")
+        figures["catalog_import"] = catalog_import.measure()
         say(f"  over HTTP: 3 loads of {options['seconds']} s…")
         figures["http"] = measure.over_http(options["seconds"], options["connections"])
         Path(options["measure"]).write_text(json.dumps(figures))
@@ -196,6 +200,7 @@ def targets(runs: dict) -> list[dict]:
             scans = sorted({t for plan in run["plans"].values() for t in plan["seq_scans"]})
             check(database, "sequential scans of saved or catalog tables in plans",
                   len(scans), 0, "tables")  # fmt: skip
+        found += catalog_import.targets(database, run)
     return found
 
 
@@ -272,6 +277,7 @@ def table(report: dict) -> str:
                 f" · {load['errors']}" if person == "big" else "–"
             )  # fmt: skip
         rows.append(cells)
+    rows += catalog_import.rows(runs, columns)
     section("Targets")
     for target in report["targets"]:
         mark = "met" if target["met"] else "MISSED"
