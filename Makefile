@@ -83,4 +83,4 @@ htmx:
 	@echo "Pinned htmx $(HTMX_VERSION); update the <script> in templates/base.html."
 
 clean:
-	rm -rf $(VENV) test-results .pytest_cache .ruff_cache *.egg-info bench.sqlite3*
+	rm -rf $(VENV) test-results .pytest_cache .ruff_cache *.egg-info bench.sqlite3* .test-db.sqlite3*

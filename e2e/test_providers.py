@@ -71,12 +71,12 @@ def test_find_add_and_save_titles_the_catalog_lacks(js, visit, live_server, memb
     if js:
         assert posts[0].headers.get("hx-request") == "true"
         expect(page).to_have_url(search_url)
-    expect(road.get_by_role("link", name="Naruto: Road of Naruto")).to_be_visible()
+    expect(road.get_by_role("link", name="Naruto: Road of Naruto", exact=True)).to_be_visible()
 
     # Both are titles of the catalog now, one of them on the shelf.
     assert Anime.objects.filter(mal_id__in=[20, 53240]).count() == 2
     page.goto(f"{base}/saved/")
-    expect(page.get_by_role("link", name="Naruto: Road of Naruto")).to_be_visible()
+    expect(page.get_by_role("link", name="Naruto: Road of Naruto", exact=True)).to_be_visible()
     assert not visitor.traffic.problems, visitor.traffic.problems
 
 

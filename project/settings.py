@@ -105,6 +105,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # Tests use a file too, not a shared in-memory database: the browser tests' server answers
+    # requests in parallel threads, which must wait for each other's writes as in production
+    # (an in-memory database shares its cache and fails them with "table is locked").
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
 elif env_bool("DATABASE_PREPARED_STATEMENTS", True):
     # Statements a connection runs again (the session, the user, the feed) are parsed and
     # planned once: the feed's plan costs more than running it. Turn this off behind a
@@ -187,4 +191,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # httpx logs every request's URL at INFO, and a TMDB v3 key travels in the URL.
+    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }

@@ -27,10 +27,6 @@ from media.providers import throttle
 from media.providers.base import NotConfigured, NotFound, Unavailable
 
 logger = logging.getLogger("shelf.providers")
-# httpx logs every URL at INFO, and a TMDB v3 key travels in the URL: keep it out of the logs
-# (unless the LOGGING setting chose a level for httpx itself).
-if logging.getLogger("httpx").level == logging.NOTSET:
-    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 T = TypeVar("T")
 
