@@ -344,3 +344,15 @@ def test_adding_while_the_provider_is_down_is_a_503_and_adds_nothing(auth_client
 
 def test_add_is_a_post(auth_client):
     assert auth_client.get("/add/anime/").status_code == 405
+
+
+def test_the_tmdb_key_never_reaches_the_logs(client, db, network, settings, caplog):
+    key = "0123456789abcdef0123456789abcdef"
+    settings.TMDB_API_KEY = key
+    network.get(url__startswith=f"{TMDB}/search/movie").respond(
+        200, json=recorded("tmdb_search_movie.json")
+    )
+    with caplog.at_level("DEBUG"):
+        client.get("/search/movie/online/", {"q": "RRRrrrr"})
+    assert network.calls and key in str(network.calls.last.request.url)
+    assert key not in caplog.text
