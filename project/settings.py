@@ -149,6 +149,9 @@ TMDB_IMAGE_URL = os.environ.get("TMDB_IMAGE_URL", "https://image.tmdb.org/t/p").
 JIKAN_API_URL = os.environ.get("JIKAN_API_URL", "https://api.jikan.moe/v4").rstrip("/")
 # The longest a page waits on a provider, retries included, in seconds.
 PROVIDER_PAGE_BUDGET = float(os.environ.get("PROVIDER_PAGE_BUDGET", "5"))
+# How long a provider's answer, and its "not found", are kept in the cache, in seconds.
+PROVIDER_CACHE_SECONDS = env_int("PROVIDER_CACHE_SECONDS", 12 * 60 * 60)
+PROVIDER_MISSING_CACHE_SECONDS = env_int("PROVIDER_MISSING_CACHE_SECONDS", 60 * 60)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
