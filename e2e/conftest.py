@@ -18,7 +18,7 @@ from playwright.sync_api import ConsoleMessage, Error, Page, Request, Response, 
 
 from media.kinds import KINDS, Kind
 from media.models import Anime, Manga, Movie
-from tests.conftest import _test_settings  # noqa: F401 - the same settings as tests/
+from tests.conftest import _test_settings, network  # noqa: F401 - the same settings as tests/
 
 # Playwright's sync API runs an event loop in this thread, so Django would refuse the ORM
 # calls the tests make to check rows (SynchronousOnlyOperation). Django reads this at each
