@@ -69,7 +69,8 @@ def progress_text(saved) -> str:
 
 @register.filter
 def kind_label(item) -> str:
-    """The label of a title's kind, from the registry: "Anime"."""
+    """The label of a title's kind, from the registry: "Anime" ("" for what has no kind)."""
     from media.kinds import KINDS  # the registry imports the models, which load after tags
 
-    return KINDS[item.kind_key].label
+    kind = KINDS.get(getattr(item, "kind_key", ""))
+    return kind.label if kind else ""
