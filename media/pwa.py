@@ -22,6 +22,10 @@ ANONYMOUS = "anonymous"
 OFFLINE_TEMPLATES = ("media/offline.html", "base.html")
 # The service worker's own source: plain JavaScript, served with its config by the view.
 SERVICE_WORKER = Path(__file__).with_name("sw.js")
+# Where posters come from (the providers' image hosts): the worker keeps their images.
+POSTER_HOSTS = ("image.tmdb.org", "cdn.myanimelist.net")
+# How many posters a device keeps, per person; the oldest go first.
+MAX_POSTERS = 150
 
 
 def cache_key(user) -> str:

@@ -1,10 +1,13 @@
 // Shelf's service worker (served by media.views.pwa.service_worker at /sw.js, scope "/").
 // Static files: precached on install, then cache first. Pages: network first, each kept
 // in a cache named by the person it was drawn for; offline, the kept copy or the
-// offline page. Anything but GET goes to the network untouched.
+// offline page. Posters (images from the poster hosts, and Shelf's own images that are not
+// precached): cache first, kept per person like pages, at most CONFIG.maxPosters of them.
+// Anything but GET goes to the network untouched.
 //
 // The view serves this file after two lines of its own: "use strict"; and
-// const CONFIG = {version, precache, offlineUrl, keyHeader, neverKept}; (JSON).
+// const CONFIG = {version, precache, offlineUrl, keyHeader, neverKept, posterHosts,
+// maxPosters}; (JSON).
 /* global CONFIG */
 // The version changes with every static file and with this file: a deploy that changes either
 // makes a new worker, which starts with new caches.
@@ -12,6 +15,10 @@ const STATIC_CACHE = "shelf-static-" + CONFIG.version;
 const PAGES_PREFIX = "shelf-pages-" + CONFIG.version + "-";
 const PRECACHED = new Set(CONFIG.precache.map((url) => new URL(url, self.location).href));
 const OFFLINE_PAGE = new URL(CONFIG.offlineUrl, self.location).href;
+// Unversioned: a poster does not change with a deploy. Named by the person, like pages.
+const POSTERS_PREFIX = "shelf-posters-";
+const POSTER_HOSTS = new Set(CONFIG.posterHosts);
+let currentKey = null; // whose pages were drawn last: their posters are kept for them
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -35,7 +42,10 @@ self.addEventListener("activate", (event) => {
       const names = await caches.keys();
       const stale = names.filter(
         (name) =>
-          name.startsWith("shelf-") && name !== STATIC_CACHE && !name.startsWith(PAGES_PREFIX),
+          name.startsWith("shelf-") &&
+          name !== STATIC_CACHE &&
+          !name.startsWith(PAGES_PREFIX) &&
+          !name.startsWith(POSTERS_PREFIX),
       );
       await Promise.all(stale.map((name) => caches.delete(name)));
       await self.clients.claim();
@@ -47,6 +57,10 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET") return; // a POST is always the network's to answer
   const url = new URL(request.url);
+  if (isPoster(request, url)) {
+    event.respondWith(posterFirst(event));
+    return;
+  }
   if (url.origin !== self.location.origin) return;
   if (request.mode === "navigate") {
     if (CONFIG.neverKept.some((prefix) => url.pathname.startsWith(prefix))) return;
@@ -60,6 +74,7 @@ self.addEventListener("fetch", (event) => {
 self.addEventListener("message", (event) => {
   if (event.data && event.data.type === "claim") event.waitUntil(self.clients.claim());
   if (event.data && event.data.type === "sign-out") {
+    currentKey = null;
     event.waitUntil(Promise.all([forgetPages(null), deleteDatabase(event.data.queue)]));
   }
 });
@@ -83,6 +98,7 @@ async function networkFirst(event) {
   }
   const key = response.headers.get(CONFIG.keyHeader);
   if (key) {
+    currentKey = key;
     event.waitUntil(keep(request.url, response.status === 200 ? response.clone() : null, key));
   }
   return response;
@@ -108,11 +124,50 @@ async function keptCopy(url) {
   return null;
 }
 
+// Another person's kept pages and posters, or everyone's (except null): deleted.
 async function forgetPages(except) {
+  const keep = except && except.slice(PAGES_PREFIX.length);
   const names = (await caches.keys()).filter(
-    (name) => name.startsWith("shelf-pages-") && name !== except,
+    (name) =>
+      (name.startsWith("shelf-pages-") && name !== except) ||
+      (name.startsWith(POSTERS_PREFIX) && name !== POSTERS_PREFIX + keep),
   );
   await Promise.all(names.map((name) => caches.delete(name)));
+}
+
+// A poster: an image from a poster host, or one of Shelf's own that is not precached.
+function isPoster(request, url) {
+  if (request.destination !== "image" || PRECACHED.has(url.href)) return false;
+  return url.origin === self.location.origin || POSTER_HOSTS.has(url.hostname);
+}
+
+// Whose posters these are: the person of the last page drawn, or of the pages kept.
+async function posterKey() {
+  if (currentKey) return currentKey;
+  const kept = (await caches.keys()).find((name) => name.startsWith(PAGES_PREFIX));
+  return kept ? kept.slice(PAGES_PREFIX.length) : null;
+}
+
+async function posterFirst(event) {
+  const request = event.request;
+  const key = await posterKey();
+  const cache = key && (await caches.open(POSTERS_PREFIX + key));
+  const hit = cache && (await cache.match(request, { ignoreVary: true }));
+  if (hit) return hit;
+  const response = await fetch(request);
+  // A cross-site image without CORS is opaque (its status unreadable): kept all the same.
+  if (cache && (response.ok || response.type === "opaque")) {
+    event.waitUntil(
+      cache.put(request, response.clone()).then(() => trim(cache, CONFIG.maxPosters)),
+    );
+  }
+  return response;
+}
+
+// The oldest posters go first once there are more than `limit`.
+async function trim(cache, limit) {
+  const keys = await cache.keys();
+  await Promise.all(keys.slice(0, Math.max(0, keys.length - limit)).map((k) => cache.delete(k)));
 }
 
 function deleteDatabase(name) {

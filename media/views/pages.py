@@ -14,6 +14,7 @@ from media.feed import SORTS, saved_feed, status_counts
 from media.forms import DashboardForm, SearchForm, tracking_form
 from media.kinds import KINDS, Kind
 from media.models import Status
+from media.saved_states import in_progress, saved_states
 from media.search import count_up_to, matching
 from media.services import get_saved
 from media.views.http import HtmxHttpRequest, safe_next
@@ -30,13 +31,24 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     shelves = [
         (
             kind,
-            kind.item_model.objects.defer("synopsis").order_by("-year", "title")[
-                :HOME_ITEMS_PER_KIND
-            ],
+            list(
+                kind.item_model.objects.defer("synopsis").order_by("-year", "title")[
+                    :HOME_ITEMS_PER_KIND
+                ]
+            ),
         )
         for kind in KINDS.values()
     ]
-    return render(request, "media/home.html", {"shelves": shelves})
+    here = request.get_full_path()
+    context = {
+        "shelves": shelves,
+        "saves": saved_states(request.user, {kind.key: items for kind, items in shelves}),
+        # Signed in, the page starts with what the person is in the middle of.
+        "continuing": in_progress(request.user),
+        "next": here,
+        "next_q": quote(here),
+    }
+    return render(request, "media/home.html", context)
 
 
 @dataclass(frozen=True)
@@ -89,12 +101,14 @@ def item_list(request: HtmxHttpRequest, kind: Kind) -> HttpResponse:
     if query:
         items = matching(kind, query)
         matches = count_up_to(items, SEARCH_COUNT_LIMIT)
+    page = list_page(items.defer("synopsis"), request.GET.get("page"))
     return render(
         request,
         "media/item_list.html",
         {
             "kind": kind,
-            "page": list_page(items.defer("synopsis"), request.GET.get("page")),
+            "page": page,
+            "saves": saved_states(request.user, {kind.key: page.object_list}),
             "query": query,
             "form": form,
             "matches": min(matches or 0, SEARCH_COUNT_LIMIT),

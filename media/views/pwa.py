@@ -12,7 +12,14 @@ from django.templatetags.static import static
 from django.views.decorators.http import require_GET
 
 from media.kinds import kinds_in_words
-from media.pwa import CACHE_KEY_HEADER, precache_files, service_worker_source, static_version
+from media.pwa import (
+    CACHE_KEY_HEADER,
+    MAX_POSTERS,
+    POSTER_HOSTS,
+    precache_files,
+    service_worker_source,
+    static_version,
+)
 
 # The manifest's colours are the stylesheet's: --surface (the header) and --bg, light theme.
 THEME_COLOR = "#ffffff"
@@ -65,6 +72,8 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         "offlineUrl": resolve_url("media:offline"),
         "keyHeader": CACHE_KEY_HEADER,
         "neverKept": [resolve_url("admin:index")],
+        "posterHosts": list(POSTER_HOSTS),
+        "maxPosters": MAX_POSTERS,
     }
     # JSON is a JavaScript literal; json.dumps escapes every non-ASCII character.
     script = f'"use strict";\nconst CONFIG = {json.dumps(config)};\n\n{source}'

@@ -8,6 +8,8 @@
   const script = document.currentScript;
   // The worker keeps pages in caches named so (media/sw.js); the offline page lists them.
   Shelf.PAGES_PREFIX = "shelf-pages-";
+  // ...and the posters those pages showed, per person too.
+  const POSTERS_PREFIX = "shelf-posters-";
 
   const forgetOfflineCopies = async () => {
     // The server's Clear-Site-Data does this too; this covers browsers that ignore it.
@@ -17,7 +19,9 @@
     });
     if (!window.caches) return;
     for (const name of await caches.keys()) {
-      if (name.startsWith(Shelf.PAGES_PREFIX)) caches.delete(name);
+      if (name.startsWith(Shelf.PAGES_PREFIX) || name.startsWith(POSTERS_PREFIX)) {
+        caches.delete(name);
+      }
     }
   };
 
