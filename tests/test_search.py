@@ -177,7 +177,7 @@ def test_provider_results_show_poster_year_totals_and_add_and_save(client, db, n
     text = page.text
     assert "Naruto" in text and "2002" in text and "220 episodes" in text
     assert 'src="https://cdn.myanimelist.net/images/anime/13/17405' in text
-    assert 'width="60" height="90" loading="lazy"' in text
+    assert 'width="64" height="96" loading="lazy"' in text
     assert 'name="intent" value="add"' in text
     assert 'name="provider_id" value="20"' in text
     assert "<html" in text  # without htmx: a page of its own
@@ -356,3 +356,46 @@ def test_the_tmdb_key_never_reaches_the_logs(client, db, network, settings, capl
         client.get("/search/movie/online/", {"q": "RRRrrrr"})
     assert network.calls and key in str(network.calls.last.request.url)
     assert key not in caplog.text
+
+
+def test_search_shows_what_the_person_saved_and_how_far_along(auth_client, user, network):
+    route_jikan(network, search=naruto_search())
+    naruto = Anime.objects.create(title="Naruto", year=2002, episodes=220, mal_id=20)
+    user.saved_anime.create(anime=naruto, episode_progress=12, status="in_progress")
+    local = auth_client.get("/search/", {"q": "naruto"}).text
+    assert "Saved · 12 / 220 episodes" in local
+    online = auth_client.get("/search/anime/online/", {"q": "naruto"}).text
+    assert "Saved · 12 / 220 episodes" in online
+
+
+def test_provider_results_cost_a_fixed_number_of_queries(
+    auth_client, user, network, django_assert_max_num_queries
+):
+    route_jikan(network, search=naruto_search())
+    for mal_id, title in ((20, "Naruto"), (53240, "Naruto: Road of Naruto")):
+        anime = Anime.objects.create(title=title, year=2002, mal_id=mal_id)
+        user.saved_anime.create(anime=anime)
+    auth_client.get("/search/anime/online/", {"q": "naruto"})  # the provider's answer cached
+    with django_assert_max_num_queries(6):
+        page = auth_client.get("/search/anime/online/", {"q": "naruto"})
+    assert page.text.count("Saved ·") == 2
+
+
+def test_an_item_page_links_to_its_provider_page_and_names_its_other_titles(client, db):
+    aot = Anime.objects.create(
+        title="Attack on Titan", year=2013, mal_id=16498, alt_titles=["Shingeki no Kyojin"]
+    )
+    page = client.get(aot.get_absolute_url()).text
+    assert 'href="https://myanimelist.net/anime/16498"' in page
+    assert "Shingeki no Kyojin" in page
+    local = Anime.objects.create(title="Ours", year=2020)
+    assert "myanimelist.net" not in client.get(local.get_absolute_url()).text
+
+
+def test_tmdb_results_carry_the_attribution_its_terms_ask_for(client, db, network, settings):
+    settings.TMDB_API_KEY = "0123456789abcdef0123456789abcdef"
+    network.get(url__startswith=f"{TMDB}/search/movie").respond(
+        200, json=recorded("tmdb_search_movie.json")
+    )
+    page = client.get("/search/movie/online/", {"q": "RRRrrrr"}).text
+    assert "This product uses the TMDB API but is not endorsed or certified by TMDB." in page

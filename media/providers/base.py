@@ -96,6 +96,8 @@ class Provider:
     name: ClassVar[str]  # what people see: "TMDB"
     kinds: ClassVar[tuple[str, ...]]  # the kind keys it serves
     id_field: ClassVar[str]  # the catalog field holding its id: "tmdb_id"
+    home_url: ClassVar[str]  # its site, for attribution: "https://www.themoviedb.org"
+    notice: ClassVar[str] = ""  # the attribution its terms ask for, shown beside its data
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -119,6 +121,10 @@ class Provider:
 
     def page_url(self, record: Record) -> str:
         """The title's page on the provider's site, for attribution links."""
+        return self.title_url(record.kind, record.provider_id)
+
+    def title_url(self, kind_key: str, provider_id) -> str:
+        """The page of the title of `kind_key` with the id `provider_id` on the provider's site."""
         raise NotImplementedError
 
     def __repr__(self) -> str:

@@ -50,6 +50,8 @@ class Jikan(Provider):
 
     key = "jikan"
     name = "MyAnimeList"  # Jikan serves MyAnimeList's data: people know it by that name
+    home_url = "https://myanimelist.net"
+    notice = "MyAnimeList data, read through the unofficial Jikan API."
     kinds = ("anime", "manga")
     id_field = "mal_id"
 
@@ -92,8 +94,8 @@ class Jikan(Provider):
 
         return self._get(f"/{kind_key}/{mal_id}", {}, parse, budget)
 
-    def page_url(self, record: Record) -> str:
-        return f"https://myanimelist.net/{record.kind}/{record.provider_id}"
+    def title_url(self, kind_key: str, provider_id) -> str:
+        return f"{self.home_url}/{kind_key}/{provider_id}"
 
     def _get(self, path: str, params: dict, parse, budget: float | None):
         return self.client.get(

@@ -40,6 +40,8 @@ class TMDB(Provider):
 
     key = "tmdb"
     name = "TMDB"
+    home_url = "https://www.themoviedb.org"
+    notice = "This product uses the TMDB API but is not endorsed or certified by TMDB."
     kinds = ("movie",)
     id_field = "tmdb_id"
 
@@ -83,8 +85,8 @@ class TMDB(Provider):
             return None
         return replace(found[0], ids={**found[0].ids, "imdb_id": imdb})
 
-    def page_url(self, record: Record) -> str:
-        return f"https://www.themoviedb.org/movie/{record.provider_id}"
+    def title_url(self, kind_key: str, provider_id) -> str:
+        return f"{self.home_url}/movie/{provider_id}"
 
     # The request, and TMDB's answers in the catalog's words.
 

@@ -129,6 +129,7 @@ def render_item_page(request, kind: Kind, item, saved, form=None, status=200) ->
         "kind": kind,
         "item": item,
         "saved": saved,
+        "provider_url": item.provider_id and kind.provider.title_url(kind.key, item.provider_id),
         "form": form or (tracking_form(saved) if saved else None),
         # Opened from a dashboard entry's "Edit tracking": the form starts open, and goes
         # back where it came from; so does a refused plain post.

@@ -21,6 +21,7 @@ from media.catalog import add_record
 from media.forms import AddForm, SearchForm
 from media.kinds import KINDS, Kind
 from media.providers import NotFound, ProviderError
+from media.saved_states import saved_states
 from media.search import count_up_to, matching
 from media.services import get_saved, save_item
 from media.views.http import HtmxHttpRequest, login_first, safe_next, see_other
@@ -77,6 +78,7 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
         "query": query,
         "sections": sections,
         "found_locally": sum(s.count for s in sections),
+        "saves": saved_states(request.user, {s.kind: s.items for s in sections}),
     }
     return render(request, "media/search.html", context, status=200 if form.is_valid() else 400)
 
@@ -91,7 +93,7 @@ def record_facts(kind: Kind, record) -> list[str]:
 
 
 def found_in_catalog(request, kind: Kind, records) -> list[Found]:
-    """Each record with the catalog's row for it (one query) and the person's save of it."""
+    """Each record with the catalog's row for it and the person's save of it (a query each)."""
     model = kind.item_model
     known = {
         getattr(item, model.provider_id_field): item
@@ -99,10 +101,11 @@ def found_in_catalog(request, kind: Kind, records) -> list[Found]:
             **{f"{model.provider_id_field}__in": [r.provider_id for r in records]}
         ).defer("synopsis")
     }
+    saves = saved_states(request.user, {kind: known.values()})
     found = []
     for record in records:
         item = known.get(record.provider_id)
-        saved = get_saved(request.user, kind, item) if item is not None else None
+        saved = saves.get((kind.key, item.pk)) if item is not None else None
         found.append(Found(record, kind, item, saved, record_facts(kind, record)))
     return found
 
