@@ -98,7 +98,9 @@ def press_update(visitor: Visitor, panel: Locator, entry: Entry, base_url: str) 
 
 
 @pytest.mark.parametrize("js", JS_MODES)
-def test_every_page_passes_axe_and_reflows(js, visit, new_context, live_server, catalog, member):
+def test_every_page_passes_axe_and_reflows(
+    js, visit, new_context, live_server, catalog, member, providers
+):
     base = live_server.url
     visitor = visit(js=js)
     page = visitor.page
@@ -112,6 +114,12 @@ def test_every_page_passes_axe_and_reflows(js, visit, new_context, live_server, 
     checks.open("/movies/?q=spirited", "search results")
     checks.open("/anime/?q=nothing-like-this", "search without results")
     checks.open("/movies/?q=" + "x" * 201, "search refused", status=400)
+    checks.open("/search/", "search, nothing typed")
+    checks.open("/search/?q=naruto", "search, every kind, with the providers' results")
+    checks.open("/search/anime/online/?q=naruto", "a provider's results as a page")
+    providers.down = True
+    checks.open("/search/manga/online/?q=jujutsu", "a provider that is down")
+    providers.down = False
     checks.open(movie.path, "item, signed out")
     checks.open("/accounts/login/", "sign in")
     page.get_by_role("button", name="Sign in", exact=True).click()

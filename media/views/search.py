@@ -195,7 +195,13 @@ def add(request: HtmxHttpRequest, kind: Kind) -> HttpResponse:
     if request.htmx:
         found = Found(record, kind, item, get_saved(request.user, kind, item))
         found.facts = record_facts(kind, record)
-        context = {"found": found, "news": news, "next": request.POST.get("next", "")}
+        context = {
+            "found": found,
+            "news": news,
+            "next": request.POST.get("next", ""),
+            # Its heading level is the one of the page it was pressed on.
+            "head_level": 2 if "/online/" in (request.htmx.current_url_abs_path or "") else 3,
+        }
         return render(request, "media/search.html#online-result", context)
     messages.success(request, news)
     if intent == "save":
