@@ -215,9 +215,9 @@ def test_motion_stops_when_the_system_asks(motion, new_context, live_server, cat
         assert any("button" in m for m in moving), found
 
 
-def test_screenshots_phone_and_desktop_light_and_dark(visit, live_server, member):
-    """The README's pictures: home, an item and the dashboard, 320 and 1280 px wide, in both
-    themes, taken from the demo catalog with a few things saved and tracked."""
+def test_screenshots_phone_and_desktop_light_and_dark(visit, live_server, member, providers):
+    """The README's pictures: home, an item, the dashboard and a search, 320 and 1280 px wide,
+    in both themes, taken from the demo catalog with a few things saved and tracked."""
     base = live_server.url
     call_command("load_demo_catalog", stdout=StringIO())
     bebop = Anime.objects.get(title="Cowboy Bebop")
@@ -251,7 +251,12 @@ def test_screenshots_phone_and_desktop_light_and_dark(visit, live_server, member
     visitor = visit(js=True)
     page = visitor.page
     sign_in(page, base, member, "/saved/")
-    shots = {"home": "/", "item": bebop.get_absolute_url(), "dashboard": "/saved/"}
+    shots = {
+        "home": "/",
+        "item": bebop.get_absolute_url(),
+        "dashboard": "/saved/",
+        "search": "/search/?q=naruto",  # MyAnimeList's results from the providers' stand-in
+    }
     for name, path in shots.items():
         page.goto(base + path)
         visitor.traffic.settle(page)
