@@ -18,26 +18,13 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from bench.catalog_import import HEADER, NO_PIC  # the file's header, as the benchmark writes it
 from media.catalog_import import MAX_ALT_TITLES
 from media.models import Anime, SavedAnime
 
 DATASETS = Path(__file__).parent / "fixtures" / "datasets"
 SAMPLE = DATASETS / "anime-offline-database-sample.json"
 SOURCE = "anime-offline-database"
-HEADER = {
-    "$schema": "https://raw.githubusercontent.com/manami-project/anime-offline-database/refs/tags/2025-18/anime-offline-database.schema.json",
-    "license": {
-        "name": "Open Data Commons Open Database License (ODbL) v1.0 + Database Contents "
-        "License (DbCL) v1.0",
-        "url": "https://github.com/manami-project/anime-offline-database/blob/2025-18/LICENSE",
-    },
-    "repository": "https://github.com/manami-project/anime-offline-database",
-    "scoreRange": {"minInclusive": 1.0, "maxInclusive": 10.0},
-    "lastUpdate": "2025-05-02",
-}
-NO_PIC = (
-    "https://raw.githubusercontent.com/manami-project/anime-offline-database/master/pics/no_pic.png"
-)
 
 
 def entry(mal_id: int | None, title: str, **changes) -> dict:
