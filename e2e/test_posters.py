@@ -249,6 +249,12 @@ def test_continue_on_the_home_page(js, visit, live_server, member):
     assert not visitor.traffic.problems, visitor.traffic.problems
 
 
+POSTER_KEPT = """async () => {
+  const name = (await caches.keys()).find((n) => n.startsWith("shelf-posters-"));
+  return Boolean(name) && (await (await caches.open(name)).keys()).length > 0;
+}"""
+
+
 def test_a_saved_titles_poster_shows_offline(visit, live_server, member):
     base = live_server.url
     made = shelf_of(member, base)
@@ -262,6 +268,8 @@ def test_a_saved_titles_poster_shows_offline(visit, live_server, member):
     page.wait_for_function(
         "img => img.complete && img.naturalWidth > 0", arg=poster.element_handle()
     )
+    # The service worker stores the poster after answering with it: wait until it has.
+    page.wait_for_function(POSTER_KEPT)
     names = page.evaluate("caches.keys()")
     kept = [name for name in names if name.startswith("shelf-posters-")]
     assert len(kept) == 1, names
