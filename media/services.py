@@ -19,6 +19,9 @@ from media.models import CatalogItem, RemovedSave, SavedItem, from_columns
 BIGINT_MAX = 2**63 - 1
 # How long Undo can bring back a removed save: long enough for a press kept offline.
 UNDO_WINDOW = timedelta(days=7)
+# The tombstones a new removal makes useless: expired ones, and an earlier removal of the same
+# title (Undo brings back the latest), so a person keeps at most one per title removed lately.
+SUPERSEDED = "(removed < %s OR (kind = %s AND item_id = %s))"
 
 
 def _quote(name: str) -> str:
@@ -112,7 +115,8 @@ def unsave_item(user, kind: Kind, pk: int) -> tuple[CatalogItem | None, int | No
 
     Only that user's row can match. When there was nothing to remove (a repeated press), the
     person's latest removal of the item is returned instead, so the answer still offers Undo.
-    The row and its tombstone change together, and expired tombstones of the person go.
+    The row and its tombstone change together; the person's expired tombstones go, and so
+    does an earlier one of the same item.
     """
     if not 0 < pk <= BIGINT_MAX:
         return None, None
@@ -124,18 +128,20 @@ def unsave_item(user, kind: Kind, pk: int) -> tuple[CatalogItem | None, int | No
     # Raw SQL gets the times as the ORM would write them (SQLite keeps UTC without a zone).
     at, cutoff = (connection.ops.adapt_datetimefield_value(t) for t in (now, now - UNDO_WINDOW))
     if connection.vendor == "postgresql":
-        # One statement: the item found, the row deleted and kept, the old ones purged.
+        # One statement: the item found, the row deleted and kept, the old ones purged (only
+        # when a row went: a repeated press must keep the Undo it offers).
         sql = (
             f"WITH item AS (SELECT id, title FROM {_quote(kind.item_model._meta.db_table)}"
             f" WHERE id = %s), gone AS (DELETE FROM {table} WHERE user_id = %s"
             f" AND {column} = %s RETURNING *), purged AS (DELETE FROM {removals}"
-            f" WHERE user_id = %s AND removed < %s), kept AS (INSERT INTO {removals}"
+            f" WHERE EXISTS (SELECT FROM gone) AND user_id = %s AND {SUPERSEDED}),"
+            f" kept AS (INSERT INTO {removals}"
             " (user_id, kind, item_id, data, removed) SELECT user_id, %s, "
             f"{column}, row_to_json(gone)::jsonb, %s FROM gone RETURNING id)"
             " SELECT title, (SELECT id FROM kept) FROM item"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [pk, user.pk, pk, user.pk, cutoff, kind.key, at])
+            cursor.execute(sql, [pk, user.pk, pk, user.pk, cutoff, kind.key, pk, kind.key, at])
             found = cursor.fetchone()
         if found is None:
             return None, None
@@ -158,8 +164,8 @@ def unsave_item(user, kind: Kind, pk: int) -> tuple[CatalogItem | None, int | No
                     for column, value in zip(cursor.description, found, strict=True)
                 }
                 cursor.execute(
-                    f"DELETE FROM {removals} WHERE user_id = %s AND removed < %s",
-                    [user.pk, cutoff],
+                    f"DELETE FROM {removals} WHERE user_id = %s AND {SUPERSEDED}",
+                    [user.pk, cutoff, kind.key, pk],
                 )
                 cursor.execute(
                     f"INSERT INTO {removals} (user_id, kind, item_id, data, removed)"

@@ -174,3 +174,17 @@ def test_deleting_the_account_deletes_its_removals(user, items):
     unsave_item(user, kind, items["manga"].pk)
     user.delete()
     assert not RemovedSave.objects.exists()
+
+
+def test_a_new_removal_of_a_title_replaces_its_earlier_tombstone(user, items):
+    kind, item = KINDS["anime"], items["anime"]
+    removals = []
+    for _ in range(3):
+        tracked(kind, user, item)
+        removals.append(unsave_item(user, kind, item.pk)[1])
+    tracked(KINDS["movie"], user, items["movie"])
+    other = unsave_item(user, KINDS["movie"], items["movie"].pk)[1]
+    # One tombstone per title: the latest removal of each, so repeated removals keep no pile.
+    assert sorted(RemovedSave.objects.values_list("id", flat=True)) == sorted([removals[-1], other])
+    assert restore_item(user, kind, item, removals[0]) is Restored.GONE
+    assert restore_item(user, kind, item, removals[-1]) is Restored.RESTORED
