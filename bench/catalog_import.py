@@ -115,12 +115,19 @@ def import_file(path: Path) -> str:
 
 
 def rolled_back(action):
-    """`action()`'s result, its writes undone."""
-    from django.db import transaction
+    """`action()`'s result, its writes undone. On PostgreSQL the rolled-back rows stay behind as
+    dead tuples (and dead trigram index entries) until a vacuum: vacuumed here, so the steps and
+    runs that follow measure the catalog as it was, not 40,000 dead rows more each time."""
+    from django.db import connection, transaction
 
     with transaction.atomic():
         result = action()
         transaction.set_rollback(True)
+    if connection.vendor == "postgresql":
+        from media.models import Anime
+
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM ANALYZE {Anime._meta.db_table}")
     return result
 
 
