@@ -70,6 +70,8 @@ def add_record(kind: Kind, record) -> tuple[CatalogItem, bool]:
     """
     item = find_by_ids(kind, record)
     if item is not None:
+        if item.provider_id is None:
+            apply_record(kind, item, record)  # found by another id (IMDb): it takes the rest
         return item, False
     namesake = _local_namesake(kind, record)
     if namesake is not None:

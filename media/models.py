@@ -119,6 +119,12 @@ class CounterState:
         return self.progress + 1
 
 
+def validate_names(value) -> None:
+    """Alternative titles are a list of names (text)."""
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise ValidationError('Enter a list of names, such as ["Shingeki no Kyojin"].')
+
+
 class ReleaseStatus(models.TextChoices):
     """Where a title's release stands, in every provider's words mapped to one vocabulary."""
 
@@ -168,7 +174,11 @@ class CatalogItem(models.Model):
     )
     synopsis = models.TextField(blank=True)
     alt_titles = models.JSONField(
-        "alternative titles", default=list, blank=True, help_text="Other names it is known by."
+        "alternative titles",
+        default=list,
+        blank=True,
+        validators=[validate_names],
+        help_text='Other names it is known by, as a JSON list: ["Shingeki no Kyojin"].',
     )
     poster_url = models.URLField("poster URL", max_length=500, blank=True)
     release_status = models.CharField(
@@ -190,7 +200,8 @@ class CatalogItem(models.Model):
 
     def fill_search_text(self) -> None:
         """Set `search_text` from the names (what `save()` does; bulk writes call it)."""
-        self.search_text = search_text(self.title, self.alt_titles or ())
+        names = self.alt_titles if isinstance(self.alt_titles, list) else ()
+        self.search_text = search_text(self.title, [n for n in names if isinstance(n, str)])
 
     def save(self, *args, **kwargs) -> None:
         self.fill_search_text()

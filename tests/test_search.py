@@ -399,3 +399,34 @@ def test_tmdb_results_carry_the_attribution_its_terms_ask_for(client, db, networ
     )
     page = client.get("/search/movie/online/", {"q": "RRRrrrr"}).text
     assert "This product uses the TMDB API but is not endorsed or certified by TMDB." in page
+
+
+def test_an_admins_alternative_titles_must_be_a_list_of_names(db):
+    from django.core.exceptions import ValidationError
+
+    anime = Anime(title="Ours", year=2020, alt_titles={"a": 1})
+    with pytest.raises(ValidationError, match="list of names"):
+        anime.full_clean()
+    anime.alt_titles = [1, "Notre"]
+    with pytest.raises(ValidationError):
+        anime.full_clean()
+    anime.save()  # a bulk path never reaches full_clean: the names that are text still count
+    assert anime.search_text == "ours | notre"
+
+
+def test_a_movie_found_by_its_imdb_id_takes_the_tmdb_id(auth_client, network, settings):
+    settings.TMDB_API_KEY = "0123456789abcdef0123456789abcdef"
+    fight_club = recorded("tmdb_movie_details.json")
+    network.get(url__startswith=f"{TMDB}/movie/550").respond(200, json=fight_club)
+    local = Movie.objects.create(title="Fight Club (ours)", year=1999, imdb_id="tt0137523")
+    answer = auth_client.post("/add/movie/", {"provider_id": 550, "intent": "add"})
+    local.refresh_from_db()
+    assert answer["Location"] == local.get_absolute_url()
+    assert local.tmdb_id == 550 and Movie.objects.count() == 1
+
+
+def test_home_shows_the_newest_titles_with_a_known_year(client, db):
+    Anime.objects.create(title="Someday", year=None)
+    Anime.objects.create(title="Known", year=2020)
+    page = client.get("/").text
+    assert "Known" in page and "Someday" not in page

@@ -32,9 +32,11 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
         (
             kind,
             list(
-                kind.item_model.objects.defer("synopsis").order_by("-year", "title")[
-                    :HOME_ITEMS_PER_KIND
-                ]
+                # Newest first among titles with a known year (PostgreSQL would put the
+                # unknown ones first); the (-year, title) index serves it.
+                kind.item_model.objects.filter(year__isnull=False)
+                .defer("synopsis")
+                .order_by("-year", "title")[:HOME_ITEMS_PER_KIND]
             ),
         )
         for kind in KINDS.values()

@@ -87,9 +87,16 @@
     }
   });
 
+  // Adding a provider's title fails on the provider's side, not on the person's shelf.
+  const ADD_ERRORS = {
+    404: "The provider no longer knows that title. Nothing was added.",
+    503: "The provider is not reachable right now. Nothing was added: try again in a moment.",
+  };
+
   document.addEventListener("htmx:response:error", (event) => {
     const status = event.detail?.ctx?.response?.status ?? 0;
-    announce(ERRORS[status] ?? "Something went wrong. Please try again.");
+    const adding = event.target?.matches?.("form.add-form");
+    announce((adding && ADD_ERRORS[status]) || ERRORS[status] || "Something went wrong. Please try again.");
   });
 
   document.addEventListener("htmx:error", (event) => {
