@@ -486,3 +486,35 @@ def test_detection_ignores_the_filename(filename):
 )
 def test_files_that_are_no_format_are_refused(data, message):
     assert refused(data, "animelist.xml") == message
+
+
+def test_utf16_csv_with_its_bom_is_read():
+    body = (LB_WATCHED + "2020-01-01,Amélie,2001,https://boxd.it/f\n").encode("utf-16")
+    assert [(r.title, r.year) for r in parse(body)] == [("Amélie", 2001)]
+
+
+def test_text_in_no_known_encoding_is_refused():
+    # 0x81 is neither UTF-8 nor defined in Windows-1252.
+    body = (LB_WATCHED + "2020-01-01,Am").encode() + b"\x81lie,2001,https://boxd.it/f\n"
+    assert refused(body) == (
+        "Shelf cannot read this file's text: it is neither UTF-8, UTF-16 nor Windows-1252. "
+        "Save it again as UTF-8 and upload it again."
+    )
+
+
+def test_letterboxd_reviews_are_diary_rows_with_the_review_as_note():
+    text = (
+        LB_DIARY.rstrip("\n")
+        + ",Review\n"
+        + ('2021-01-03,Heat,1995,https://boxd.it/r,3.5,,,2021-01-02,"Long, and worth it."\n')
+    )
+    found = detect(text.encode(), "reviews.csv")
+    assert found.name == "letterboxd_diary"
+    assert [(r.score, r.note, r.watched_on) for r in found.rows()] == [
+        (7, "Long, and worth it.", datetime.date(2021, 1, 2))
+    ]
+
+
+def test_a_broken_csv_row_says_its_line():
+    text = LB_WATCHED + '2020-01-01,"Heat,1995,https://boxd.it/f\n'
+    assert refused(text.encode()) == "Line 2 of this CSV file is broken: unexpected end of data."

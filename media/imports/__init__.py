@@ -135,21 +135,17 @@ def gunzip(data: bytes, limit: int = MAX_DECOMPRESSED) -> bytes:
 def decode_text(data: bytes) -> str:
     """Text from a CSV upload: UTF-8 (with or without a BOM), UTF-16 with a BOM, or Windows-1252
     (what Excel writes on Windows)."""
-    if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if b"\x00" in data and not utf16:
         raise FormatError("This is not a file Shelf can import: it is not text.")
-    for encoding in ("utf-16",) if data.startswith((b"\xff\xfe", b"\xfe\xff")) else ():
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            break
-    for encoding in ("utf-8-sig", "cp1252"):
+    for encoding in ("utf-16",) if utf16 else ("utf-8-sig", "cp1252"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
     raise FormatError(
-        "Shelf cannot read this file's text: it is neither UTF-8 nor Windows-1252. Save it "
-        "again as UTF-8 and upload it again."
+        "Shelf cannot read this file's text: it is neither UTF-8, UTF-16 nor Windows-1252. "
+        "Save it again as UTF-8 and upload it again."
     )
 
 
@@ -163,7 +159,7 @@ def csv_header(text: str) -> list[str]:
 
 def csv_rows(text: str):
     """(line, {column: value}) for each non-blank row after the header."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [name.strip() for name in next(reader, [])]
         for values in reader:
