@@ -248,10 +248,16 @@ class CatalogItem(models.Model):
     @property
     def fact_texts(self) -> list[str]:
         """Its known facts in words: ["120 chapters", "6 volumes"]."""
+        return self.facts_in_words({fact.field: getattr(self, fact.field) for fact in self.facts})
+
+    @classmethod
+    def facts_in_words(cls, values) -> list[str]:
+        """The kind's facts among `values` (by field name) in words, the unknown ones left out:
+        what a title's page says, and what a provider's result for one says."""
         return [
             fact.unit.count(value)
-            for fact in self.facts
-            if (value := getattr(self, fact.field)) is not None
+            for fact in cls.facts
+            if (value := values.get(fact.field)) is not None
         ]
 
     def clean(self) -> None:

@@ -27,7 +27,7 @@ PROVIDERS: dict[str, Provider] = {provider.key: provider for provider in (TMDB()
 
 def for_kind(kind_key: str) -> Provider:
     """The provider that finds titles of the kind `kind_key` ("movie" gives TMDB)."""
-    return PROVIDERS[KINDS[kind_key].provider_key]
+    return KINDS[kind_key].provider
 
 
 __all__ = [

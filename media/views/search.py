@@ -8,7 +8,7 @@ title becomes a catalog title by Add (PRG to its page) or Save (added and saved 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.http import HttpResponse
@@ -48,7 +48,11 @@ class Found:
     kind: Kind
     item: object = None  # the catalog's row for it, if any
     saved: object = None  # the person's save of that row, if any
-    facts: list[str] = field(default_factory=list)
+
+    @property
+    def facts(self) -> list[str]:
+        """The result's totals in words, as the catalog's pages say them."""
+        return self.kind.item_model.facts_in_words(self.record.totals)
 
     @property
     def dom_id(self) -> str:
@@ -83,15 +87,6 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "media/search.html", context, status=200 if form.is_valid() else 400)
 
 
-def record_facts(kind: Kind, record) -> list[str]:
-    """A provider result's totals in words, as the catalog's pages say them."""
-    return [
-        fact.unit.count(value)
-        for fact in kind.item_model.facts
-        if (value := record.totals.get(fact.field)) is not None
-    ]
-
-
 def found_in_catalog(request, kind: Kind, records) -> list[Found]:
     """Each record with the catalog's row for it and the person's save of it (a query each)."""
     model = kind.item_model
@@ -106,7 +101,7 @@ def found_in_catalog(request, kind: Kind, records) -> list[Found]:
     for record in records:
         item = known.get(record.provider_id)
         saved = saves.get((kind.key, item.pk)) if item is not None else None
-        found.append(Found(record, kind, item, saved, record_facts(kind, record)))
+        found.append(Found(record, kind, item, saved))
     return found
 
 
@@ -194,7 +189,6 @@ def add(request: HtmxHttpRequest, kind: Kind) -> HttpResponse:
         )
     if request.htmx:
         found = Found(record, kind, item, get_saved(request.user, kind, item))
-        found.facts = record_facts(kind, record)
         context = {
             "found": found,
             "news": news,
