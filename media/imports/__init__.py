@@ -43,6 +43,8 @@ class Row:
     rewatches: int
     line: int  # where the entry starts in the file, for messages
     skip_reason: str = ""  # why the row is not imported ("a TV episode", "a duplicate row")
+    # When the person added it, as the file says (a save's `created`): a date or a datetime.
+    added: datetime.date | datetime.datetime | None = None
 
 
 class FormatError(ValueError):
