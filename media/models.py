@@ -798,3 +798,62 @@ class ProviderThrottle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}: {len(self.calls)} recent requests"
+
+
+class Import(models.Model):
+    """One upload of a person's list, from preview to result (`media.importing`).
+
+    `rows` holds the file's entries as parsed (and, once matched, the catalog title each
+    matches) while the import is open; it is emptied when the import ends (imported, failed,
+    cancelled or abandoned), so nothing of the upload outlives it but the counts in
+    `summary`. A person has at most one open import at a time: the constraint decides
+    between two uploads sent at once.
+    """
+
+    class State(models.TextChoices):
+        MATCHING = "matching", "Matching"
+        READY = "ready", "Ready to import"
+        APPLYING = "applying", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    OPEN = (State.MATCHING, State.READY, State.APPLYING)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        db_index=False,  # the index below starts with user
+        related_name="imports",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    filename = models.CharField(max_length=200)
+    format_label = models.CharField(max_length=100)  # "MyAnimeList anime list"
+    state = models.CharField(max_length=10, choices=State.choices, default=State.MATCHING)
+    rows = models.JSONField(default=list, blank=True)
+    total = models.PositiveIntegerField(default=0)  # rows to match
+    matched = models.PositiveIntegerField(default=0)  # rows looked at so far
+    summary = models.JSONField(default=dict, blank=True)  # what it did, by section
+    error = models.TextField(blank=True)  # why it failed, for the person
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(state__in=["matching", "ready", "applying"]),
+                name="one_open_import_per_person",
+            )
+        ]
+        indexes = [models.Index(fields=["user", "-created"], name="import_user_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.filename} ({self.state})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.matched / self.total) if self.total else 100

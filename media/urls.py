@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path, register_converter
 
 from media.kinds import KindConverter, KindSlugConverter
-from media.views import pages, pwa, saving, search
+from media.views import imports, pages, pwa, saving, search
 
 register_converter(KindConverter, "kind")
 register_converter(KindSlugConverter, "kindslug")
@@ -15,6 +15,11 @@ urlpatterns = [
     path("search/", search.search, name="search"),
     path("search/<kind:kind>/online/", search.online, name="search_online"),
     path("add/<kind:kind>/", search.add, name="add"),
+    path("import/", imports.upload, name="import"),
+    path("import/<int:pk>/", imports.detail, name="import_detail"),
+    path("import/<int:pk>/apply/", imports.apply, name="import_apply"),
+    path("import/<int:pk>/cancel/", imports.cancel, name="import_cancel"),
+    path("import/<int:pk>/rows/<int:index>/", imports.row, name="import_row"),
     path("offline/", pwa.offline, name="offline"),
     path("manifest.webmanifest", pwa.web_manifest, name="manifest"),
     path("sw.js", pwa.service_worker, name="service_worker"),
