@@ -127,3 +127,37 @@ def test_concurrent_adds_of_one_provider_title_make_one_row(user, network):
     assert set(statuses) == {303}
     assert Anime.objects.filter(mal_id=20).count() == 1
     assert SavedAnime.objects.filter(user=user, anime__mal_id=20).count() == 1
+
+
+def test_concurrent_uploads_leave_one_open_import(user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from media.models import Import
+    from tests.test_importing import anime_entry, mal_file
+
+    Anime.objects.create(title="Cowboy Bebop", year=1998, episodes=26, mal_id=1)
+    data = mal_file(anime_entry(1, "Cowboy Bebop", watched=3))
+    posts = [
+        ("/import/", {"file": SimpleUploadedFile("animelist.xml", data)}, {}) for _ in range(8)
+    ]
+    assert set(post_together(user, posts)) <= {303, 409}
+    assert Import.objects.filter(user=user, state__in=Import.OPEN).count() == 1
+    assert not SavedAnime.objects.exists()
+
+
+def test_concurrent_import_presses_import_once(user):
+    from media.models import Import
+    from tests.test_importing import anime_entry, mal_file, open_import, upload
+
+    for n in range(1, 31):
+        Anime.objects.create(title=f"Show {n}", year=2000, episodes=12, mal_id=n)
+    client = Client()
+    client.force_login(user)
+    upload(client, mal_file(*(anime_entry(n, f"Show {n}", watched=n % 12) for n in range(1, 31))))
+    imp = open_import(user)
+    posts = [(f"/import/{imp.pk}/apply/", {"conflicts": "take"}, {}) for _ in range(THREADS)]
+    assert set(post_together(user, posts)) == {303}
+    imp.refresh_from_db()
+    assert imp.state == Import.State.DONE and imp.summary["new"] == 30
+    assert SavedAnime.objects.filter(user=user).count() == 30
+    assert status_counts(user) == counted(user)  # the counts the triggers keep agree
