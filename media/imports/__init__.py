@@ -42,7 +42,7 @@ class Row:
     watched_on: datetime.date | None
     rewatches: int
     line: int  # where the entry starts in the file, for messages
-    skip_reason: str = ""  # why the row is not imported ("a TV episode", "a duplicate row")
+    skip_reason: str = ""  # why the row is not imported ("a TV episode", "a duplicate of line 3")
     # When the person added it, as the file says (a save's `created`): a date or a datetime.
     added: datetime.date | datetime.datetime | None = None
 
@@ -100,18 +100,21 @@ def parse(data: bytes, filename: str = "") -> list[Row]:
 
 def mark_duplicates(rows: list[Row]) -> list[Row]:
     """Mark as skipped every row that repeats an earlier one of the same title (by id, else by
-    title and year) with the same watch date: a film logged on two days is two viewings."""
-    seen: set = set()
+    title and year): the same MyAnimeList id twice, or the same IMDb id, is one title. The first
+    row is kept. (Letterboxd's rows are merged per film before they get here: a film logged on
+    several days is one row with its rewatches.)"""
+    first: dict = {}
     marked = []
     for row in rows:
         if row.skip_reason:
             marked.append(row)
             continue
         who = tuple(sorted(row.ids.items())) or (row.title.casefold(), row.year)
-        key = (row.kind, who, row.watched_on)
-        if key in seen:
-            row = replace(row, skip_reason="a duplicate row")
-        seen.add(key)
+        key = (row.kind, who)
+        if key in first:
+            row = replace(row, skip_reason=f"a duplicate of line {first[key]}")
+        else:
+            first[key] = row.line
         marked.append(row)
     return marked
 
