@@ -497,8 +497,8 @@ def test_detection_ignores_the_filename(filename):
         ),
         (
             b"PK\x03\x04\x14\x00",
-            "This is not a file Shelf can import: a ZIP archive. Upload one of the CSV files "
-            "inside it (watched.csv, ratings.csv, diary.csv or watchlist.csv).",
+            "This ZIP file is corrupted and cannot be opened (its end is missing: was the "
+            "download cut short?).",
         ),
     ],
 )

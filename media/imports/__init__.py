@@ -23,6 +23,7 @@ KINDS = ("movie", "anime", "manga")
 MAX_DECOMPRESSED = 50 * 1024 * 1024  # a gzip that inflates past this is refused (a gzip bomb)
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
+ZIP_EMPTY_MAGIC = b"PK\x05\x06"  # a ZIP with no members starts with its end record
 
 
 @dataclass(frozen=True)
@@ -73,13 +74,12 @@ def detect(data: bytes, filename: str = "") -> Format:
         data = gunzip(data)
         if data.startswith(GZIP_MAGIC):
             raise FormatError("This is not a file Shelf can import: a gzip inside a gzip.")
+        if data.startswith(ZIP_MAGIC):
+            raise FormatError("This is not a file Shelf can import: a ZIP inside a gzip.")
         if not data.strip():
             raise FormatError("This is not a file Shelf can import: the gzip holds nothing.")
-    if data.startswith(ZIP_MAGIC):
-        raise FormatError(
-            "This is not a file Shelf can import: a ZIP archive. Upload one of the CSV files "
-            "inside it (watched.csv, ratings.csv, diary.csv or watchlist.csv)."
-        )
+    if data.startswith((ZIP_MAGIC, ZIP_EMPTY_MAGIC)):
+        return letterboxd.detect_zip(data)  # the only ZIP Shelf reads: Letterboxd's export
     if _looks_like_xml(data):
         return mal.detect(data)
     text = decode_text(data)

@@ -1,4 +1,4 @@
-"""Letterboxd's export CSVs: watched, watchlist, ratings, diary (reviews).
+"""Letterboxd's export: the ZIP, or one of its CSVs (watched, watchlist, ratings, diary, reviews).
 
 Letterboxd gives no TMDB or IMDb id: rows carry a title and a year to match by. watched.csv and
 watchlist.csv have the same columns, so only the file's name tells them apart (the names in the
@@ -20,7 +20,7 @@ between the files, so they join nothing), merged from every file that mentions i
 - note: the latest non-empty review.
 - added: the earliest Date any file gives the film.
 - line: the first line that mentions the film, reading watched, diary, reviews, ratings and
-  watchlist in that order.
+  watchlist in that order. In the ZIP, messages name the file ("diary.csv line 12: …").
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ from media.imports import (
     Format,
     FormatError,
     Row,
+    csv_header,
     csv_rows,
+    decode_text,
     parse_date,
     parse_int,
 )
@@ -65,6 +67,39 @@ def detect(header: list[str], text: str, filename: str = "") -> Format | None:
         name, label = "letterboxd_watched", "Letterboxd watched films"
     file = "reviews.csv" if "Review" in header else FILE_OF[name]
     return Format(name=name, label=label, read=lambda: merge({file: text}))
+
+
+def detect_zip(data: bytes) -> Format:
+    """Letterboxd's export ZIP: its top-level CSVs, read warily (see `archive`)."""
+    from media.imports import archive
+
+    members = archive.read_members(data, FILES)
+    if not members:
+        raise FormatError(
+            "This ZIP file is not a Letterboxd export: Shelf looked for watched.csv, diary.csv, "
+            "reviews.csv, ratings.csv and watchlist.csv at its top level (or in its one folder) "
+            "and found none of them."
+        )
+    texts = {}
+    for file, content in members.items():
+        if not content.strip():
+            continue  # an empty file: nothing of that kind
+        with _naming(file):
+            text = decode_text(content)
+        header = csv_header(text)
+        needed = COLUMNS | ({"Rating"} if file == "ratings.csv" else set())
+        missing = [column for column in sorted(needed) if column not in header]
+        if missing:
+            raise FormatError(
+                f"{file} in this ZIP file is not Letterboxd's: its first line lacks the "
+                f"column{'s' if len(missing) > 1 else ''} {', '.join(missing)}."
+            )
+        texts[file] = text
+    return Format(
+        name="letterboxd_export",
+        label="Letterboxd export (ZIP)",
+        read=lambda: merge(texts, in_zip=True),
+    )
 
 
 def parse_rating(value: str, line: int) -> int | None:
