@@ -242,7 +242,7 @@ def test_mal_empty_list_takes_its_kind_from_myinfo():
 
 def test_mal_duplicate_entry_is_skipped():
     rows = parse(mal_file(mal_anime(), mal_anime(my_score="3")))
-    assert [(row.score, row.skip_reason) for row in rows] == [(9, ""), (3, "a duplicate row")]
+    assert [(row.score, row.skip_reason) for row in rows] == [(9, ""), (3, "a duplicate of line 8")]
 
 
 def test_mal_gzipped_as_myanimelist_sends_it():
@@ -336,6 +336,7 @@ def test_letterboxd_diary_bom_quoted_commas_half_stars_rewatch():
         watched_on=datetime.date(2021, 1, 2),
         rewatches=1,
         line=2,
+        added=datetime.date(2021, 1, 3),  # when it was logged
     )
     # No Watched Date: the logged Date it is.
     assert (paris.score, paris.watched_on, paris.rewatches) == (1, datetime.date(2021, 2, 10), 0)
@@ -368,17 +369,34 @@ def test_letterboxd_watched_and_watchlist_share_columns_the_name_decides():
     ]
 
 
-def test_letterboxd_diary_same_film_twice_is_two_viewings_same_day_is_a_duplicate():
+def test_letterboxd_diary_film_logged_on_several_days_is_one_row_with_its_rewatches():
     text = LB_DIARY + (
         "2021-01-01,Heat,1995,https://boxd.it/1,4,,,2021-01-01\n"
+        "2021-06-02,Alien,1979,https://boxd.it/9,,,,2021-06-01\n"
         "2021-06-01,Heat,1995,https://boxd.it/2,5,Yes,,2021-06-01\n"
-        "2021-06-01,Heat,1995,https://boxd.it/3,5,Yes,,2021-06-01\n"
+        "2021-06-01,Heat,1995,https://boxd.it/3,5,Yes,,2021-06-01\n"  # twice that day
+        "2021-06-01,Heat,1995,https://boxd.it/3,5,Yes,,2021-06-01\n"  # the same entry again
     )
     rows = parse(text.encode())
-    assert [(r.watched_on, r.rewatches, r.skip_reason) for r in rows] == [
-        (datetime.date(2021, 1, 1), 0, ""),
-        (datetime.date(2021, 6, 1), 1, ""),
-        (datetime.date(2021, 6, 1), 1, "a duplicate row"),
+    assert [
+        (r.title, r.line, r.watched_on, r.rewatches, r.score, r.added, r.skip_reason) for r in rows
+    ] == [
+        ("Heat", 2, datetime.date(2021, 6, 1), 2, 10, datetime.date(2021, 1, 1), ""),
+        ("Alien", 3, datetime.date(2021, 6, 1), 0, None, datetime.date(2021, 6, 2), ""),
+    ]
+
+
+def test_imdb_same_id_twice_is_a_duplicate_of_its_first_line():
+    text = IMDB_RATINGS + (
+        "tt0137523,9,2020-05-17,Fight Club,,https://x,movie,8.8,139,1999,,1,,\n"
+        "tt0068646,8,2020-05-18,The Godfather,,https://x,movie,9.2,175,1972,,1,,\n"
+        "tt0137523,7,2021-01-01,Fight Club,,https://x,movie,8.8,139,1999,,1,,\n"
+    )
+    rows = parse(text.encode())
+    assert [(r.score, r.skip_reason) for r in rows] == [
+        (9, ""),
+        (8, ""),
+        (7, "a duplicate of line 2"),
     ]
 
 
@@ -479,8 +497,8 @@ def test_detection_ignores_the_filename(filename):
         ),
         (
             b"PK\x03\x04\x14\x00",
-            "This is not a file Shelf can import: a ZIP archive. Upload one of the CSV files "
-            "inside it (watched.csv, ratings.csv, diary.csv or watchlist.csv).",
+            "This ZIP file is corrupted and cannot be opened (its end is missing: was the "
+            "download cut short?).",
         ),
     ],
 )

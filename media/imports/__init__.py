@@ -23,6 +23,7 @@ KINDS = ("movie", "anime", "manga")
 MAX_DECOMPRESSED = 50 * 1024 * 1024  # a gzip that inflates past this is refused (a gzip bomb)
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
+ZIP_EMPTY_MAGIC = b"PK\x05\x06"  # a ZIP with no members starts with its end record
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class Row:
     watched_on: datetime.date | None
     rewatches: int
     line: int  # where the entry starts in the file, for messages
-    skip_reason: str = ""  # why the row is not imported ("a TV episode", "a duplicate row")
+    skip_reason: str = ""  # why the row is not imported ("a TV episode", "a duplicate of line 3")
     # When the person added it, as the file says (a save's `created`): a date or a datetime.
     added: datetime.date | datetime.datetime | None = None
 
@@ -73,13 +74,12 @@ def detect(data: bytes, filename: str = "") -> Format:
         data = gunzip(data)
         if data.startswith(GZIP_MAGIC):
             raise FormatError("This is not a file Shelf can import: a gzip inside a gzip.")
+        if data.startswith(ZIP_MAGIC):
+            raise FormatError("This is not a file Shelf can import: a ZIP inside a gzip.")
         if not data.strip():
             raise FormatError("This is not a file Shelf can import: the gzip holds nothing.")
-    if data.startswith(ZIP_MAGIC):
-        raise FormatError(
-            "This is not a file Shelf can import: a ZIP archive. Upload one of the CSV files "
-            "inside it (watched.csv, ratings.csv, diary.csv or watchlist.csv)."
-        )
+    if data.startswith((ZIP_MAGIC, ZIP_EMPTY_MAGIC)):
+        return letterboxd.detect_zip(data)  # the only ZIP Shelf reads: Letterboxd's export
     if _looks_like_xml(data):
         return mal.detect(data)
     text = decode_text(data)
@@ -100,18 +100,21 @@ def parse(data: bytes, filename: str = "") -> list[Row]:
 
 def mark_duplicates(rows: list[Row]) -> list[Row]:
     """Mark as skipped every row that repeats an earlier one of the same title (by id, else by
-    title and year) with the same watch date: a film logged on two days is two viewings."""
-    seen: set = set()
+    title and year): the same MyAnimeList id twice, or the same IMDb id, is one title. The first
+    row is kept. (Letterboxd's rows are merged per film before they get here: a film logged on
+    several days is one row with its rewatches.)"""
+    first: dict = {}
     marked = []
     for row in rows:
         if row.skip_reason:
             marked.append(row)
             continue
         who = tuple(sorted(row.ids.items())) or (row.title.casefold(), row.year)
-        key = (row.kind, who, row.watched_on)
-        if key in seen:
-            row = replace(row, skip_reason="a duplicate row")
-        seen.add(key)
+        key = (row.kind, who)
+        if key in first:
+            row = replace(row, skip_reason=f"a duplicate of line {first[key]}")
+        else:
+            first[key] = row.line
         marked.append(row)
     return marked
 
