@@ -623,14 +623,14 @@ def write_plan(imp: Import, choice: str) -> dict:
     summary = plan.counts | {"kept": 0, "capped": len(plan.capped)}
     for kind in KINDS.values():
         model = kind.saved_model
-        new, dated, updated, fields = [], [], [], set()
+        new, updated, fields = [], [], set()
         for entry in plan.entries:
             if entry.kind is not kind:
                 continue
             if entry.section == "new":
                 saved = model(user=imp.user, **{kind.item_field: entry.item}, **entry.values)
+                saved.created = _added_at(entry.row) or now
                 new.append(saved)
-                dated.append(_added_at(entry.row))
             elif entry.section == "updated":
                 chosen = entry.changes_for(choice)
                 if len(chosen) < len(entry.changes):
@@ -643,13 +643,6 @@ def write_plan(imp: Import, choice: str) -> dict:
                 entry.saved.updated = now
                 updated.append(entry.saved)
         model.objects.bulk_create(new, batch_size=BATCH)
-        # `created` is set on insert (auto_now_add): the file's dates go in after.
-        redated = []
-        for saved, when in zip(new, dated, strict=True):
-            if when is not None:
-                saved.created = when
-                redated.append(saved)
-        model.objects.bulk_update(redated, ["created"], batch_size=BATCH)
         if updated:
             model.objects.bulk_update(updated, [*sorted(fields), "updated"], batch_size=BATCH)
     return summary

@@ -382,7 +382,9 @@ class SavedItem(models.Model):
     tracking_fields: ClassVar[list[str]]  # what the person edits, in form order
     panel_template: ClassVar[str] = "media/panels/counters.html"  # its tracking panel
 
-    created = models.DateTimeField(auto_now_add=True)
+    # When it was saved: now, or the date an imported list gives (not auto_now_add, which
+    # would overwrite it).
+    created = models.DateTimeField(default=timezone.now, editable=False)
     updated = models.DateTimeField(auto_now=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
     score = models.PositiveSmallIntegerField(

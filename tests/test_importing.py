@@ -210,7 +210,7 @@ def test_an_import_that_fails_writes_nothing(auth_client, user, catalog, monkeyp
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(SavedAnime.objects, "bulk_update", broken)
+    monkeypatch.setattr(SavedAnime.objects, "bulk_create", broken)
     press_import(auth_client, imp)
     imp.refresh_from_db()
     assert imp.state == Import.State.FAILED and imp.rows == []
