@@ -30,6 +30,7 @@ from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction
 
 from media.catalog import due_for_refresh, refresh_item
+from media.importing import abandon_stale
 from media.kinds import KINDS, Kind
 from media.providers import NotConfigured, NotFound, ProviderError, Unavailable
 
@@ -206,8 +207,9 @@ def summary_lines(summary: dict) -> list[str]:
 @task()
 def refresh_catalog() -> dict:
     """The daily refresh. It queues tomorrow's first, so that a run cut short (a deploy,
-    a crash) still leaves the next one queued."""
+    a crash) still leaves the next one queued. Uploads of imports nobody finished go too."""
     schedule_next_refresh()
+    abandon_stale()
     return refresh_titles()
 
 

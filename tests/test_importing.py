@@ -463,3 +463,16 @@ def test_an_upload_while_an_import_is_applied_waits(auth_client, user, catalog):
     assert answer.status_code == 409
     assert "being written to your list" in answer.content.decode()
     assert Import.objects.count() == 1
+
+
+def test_the_daily_refresh_drops_abandoned_uploads(auth_client, user, catalog):
+    from media.tasks import refresh_catalog
+
+    upload(auth_client, mal_file(anime_entry(1, "Cowboy Bebop")))
+    imp = open_import(user)
+    Import.objects.filter(pk=imp.pk).update(
+        updated=timezone.now() - importing.ABANDON_AFTER - datetime.timedelta(minutes=1)
+    )
+    refresh_catalog.call()
+    imp.refresh_from_db()
+    assert imp.state == Import.State.CANCELLED and imp.rows == []
