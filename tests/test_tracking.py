@@ -340,7 +340,7 @@ def test_dashboard_edit_loads_the_form_in_place_or_opens_the_item(auth_client, s
     body = panel.content.decode()
     assert panel.status_code == 200 and "<html" not in body
     assert '<details class="track-details" open>' in body and "<summary autofocus>" in body
-    assert body.count('for="id_anime_') == 4
+    assert body.count('for="id_anime_') == len(SavedAnime.tracking_fields)
     assert 'name="next" value="/saved/"' in body
 
     # Without JavaScript: the item page with the form open; saving it goes back there.
@@ -461,6 +461,9 @@ def test_admin_refuses_progress_past_the_total_with_a_message(admin_client, save
             "episode_progress": "999",
             "status": "planned",
             "score": "",
+            "started": "",
+            "finished": "",
+            "rewatches": "0",
             "note": "",
         },
     )
@@ -479,6 +482,9 @@ def test_admin_status_follows_progress(admin_client, saves):
             "episode_progress": "26",
             "status": "planned",
             "score": "",
+            "started": "",
+            "finished": "",
+            "rewatches": "0",
             "note": "",
         },
     )
