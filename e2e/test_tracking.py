@@ -20,6 +20,7 @@ from e2e.conftest import DESKTOP, PASSWORD, Entry, Visitor
 from e2e.test_journey import (
     JS_MODES,
     assert_same_document,
+    check_phone_layout,
     dashboard_entry,
     mark_document,
     nav_link,
@@ -349,3 +350,51 @@ def test_a_note_of_500_emoji_is_500_characters_in_the_browser_too(
     assert note.evaluate("field => [...field.value].length") == 500
     submit(visitor, panel.get_by_role("button", name="Update"), anime, base, back_to=anime.path)
     assert SavedAnime.objects.get(user=member).note == "😀" * 500
+
+
+@pytest.mark.parametrize("js", JS_MODES)
+def test_the_days_read_and_the_rereads_on_a_phone(js, visit, live_server, catalog, member):
+    """The days and the count are edited in the same form (date pickers), refused out of
+    order with the reason by the field, and shown in the panel once set, all on a 320 px
+    screen without sideways scrolling."""
+    base = live_server.url
+    visitor = visit(js=js, viewport={"width": 320, "height": 700})
+    page = visitor.page
+    manga: Entry = catalog["akira"]
+    SavedManga.objects.create(
+        user=member,
+        manga=manga.item,
+        chapter_progress=120,
+        volume_progress=6,
+        status=Status.COMPLETED,
+    )
+    sign_in(page, base, member, manga.path)
+    panel = tracking(page, manga)
+    expect(panel.locator(".track-dates")).to_have_count(0)
+    panel.get_by_text("Edit tracking", exact=True).click()
+    started = panel.get_by_label("Started", exact=True)
+    expect(started).to_have_attribute("type", "date")
+    started.fill("2024-01-03")
+    panel.get_by_label("Finished", exact=True).fill("2023-12-31")
+    panel.get_by_label("Times reread", exact=True).fill("2")
+    check_phone_layout(page)
+    update = panel.get_by_role("button", name="Update", exact=True)
+    submit_invalid(visitor, update, manga, base)
+
+    reason = "It was started on 3 Jan 2024: it cannot be finished before it was started."
+    panel = tracking(page, manga)
+    expect(panel.locator(".field-finished .field-error")).to_have_text(reason)
+    expect(panel.get_by_label("Finished", exact=True)).to_have_accessible_description(reason)
+    assert manga.saved_rows(member).get().started is None
+
+    panel.get_by_label("Finished", exact=True).fill("2024-02-29")
+    submit(visitor, panel.get_by_role("button", name="Update", exact=True), manga, base,
+           back_to=manga.path)  # fmt: skip
+    panel = tracking(page, manga)
+    expect(panel.locator(".track-dates")).to_have_text("started 3 Jan 2024 · finished 29 Feb 2024")
+    expect(panel.locator(".track-rewatches")).to_have_text("reread 2 times")
+    announced(visitor, manga.title, "120 of 120 chapters, completed")
+    row = manga.saved_rows(member).get()
+    assert (row.started, row.finished, row.rewatches) == (date(2024, 1, 3), date(2024, 2, 29), 2)
+    check_phone_layout(page)
+    assert not visitor.traffic.problems, visitor.traffic.problems

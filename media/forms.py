@@ -8,7 +8,7 @@ from django.db import models
 
 from media.feed import DEFAULT_SORT, SORTS, Cursor
 from media.kinds import KINDS
-from media.models import SCORE_MAX, SCORE_MIN, SavedItem, Status
+from media.models import REWATCHES_MAX, SCORE_MAX, SCORE_MIN, SavedItem, Status
 
 
 class SaveForm(forms.Form):
@@ -82,9 +82,23 @@ class TrackingForm(forms.ModelForm):
                 min=0, **({"max": total} if total else {})
             )
         self.fields["score"].widget.attrs.update(min=SCORE_MIN, max=SCORE_MAX)
+        if "rewatches" in self.fields:
+            # A form from before the field existed (a page kept open, or kept offline) leaves
+            # it as it is; an emptied box is none.
+            self.fields["rewatches"].required = False
+            self.fields["rewatches"].widget.attrs.update(min=0, max=REWATCHES_MAX)
         # A browser's maxlength counts UTF-16 units (an emoji is two), the server characters:
         # the server's count is the one that holds, and it says so beside the field.
         self.fields["note"].widget.attrs.pop("maxlength", None)
+
+    def clean_rewatches(self):
+        value = self.cleaned_data["rewatches"]
+        if value is not None:
+            return value
+        widget = self.fields["rewatches"].widget
+        if widget.value_omitted_from_data(self.data, self.files, self.add_prefix("rewatches")):
+            return self.instance.rewatches
+        return 0
 
     def clean(self):
         data = super().clean()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import ClassVar
 
@@ -27,6 +27,7 @@ from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.timezone import is_naive, make_aware
 
+from media.templatetags.shelf import calendar_day
 from media.text import search_text
 
 YEAR_VALIDATORS = [MinValueValidator(1870), MaxValueValidator(2100)]
@@ -299,8 +300,18 @@ STATUS_LABELS = {value: str(label) for value, label in Status.choices}
 SCORE_MIN, SCORE_MAX = 1, 10
 NOTE_MAX_LENGTH = 500
 
-# Checks that repeat what a field's own validators (range, choices, length) already refuse.
-FIELD_CHECKS = ("_score_range", "_status_valid", "_note_length", "_progress_not_negative")
+REWATCHES_MAX = 999
+
+# Checks that repeat what a field's own validators (range, choices, length) or the model's
+# clean() already refuse: full_clean need not ask the database about them again.
+FIELD_CHECKS = (
+    "_score_range",
+    "_status_valid",
+    "_note_length",
+    "_progress_not_negative",
+    "_rewatches_range",
+    "_dates_in_order",
+)
 
 
 class ScoreOrZero(Func):
@@ -354,7 +365,31 @@ def saved_constraints(kind: str, item_field: str) -> list[models.BaseConstraint]
             condition=LessThanOrEqual(Length("note"), NOTE_MAX_LENGTH),
             name=f"saved_{kind}_note_length",
         ),
+        models.CheckConstraint(
+            condition=Q(rewatches__gte=0, rewatches__lte=REWATCHES_MAX),
+            name=f"saved_{kind}_rewatches_range",
+        ),
     ]
+
+
+def dates_constraint(kind: str) -> models.CheckConstraint:
+    """A kind with `StartedFinished` dates: finished on or after the day it was started."""
+    return models.CheckConstraint(
+        condition=Q(started__isnull=True)
+        | Q(finished__isnull=True)
+        | Q(finished__gte=F("started")),
+        name=f"saved_{kind}_dates_in_order",
+    )
+
+
+def rewatches_field(done: str, verb: str) -> models.PositiveSmallIntegerField:
+    """How many times a person went through a title again: "times rewatched", "times reread"."""
+    return models.PositiveSmallIntegerField(
+        f"times {done}",
+        default=0,
+        validators=[MaxValueValidator(REWATCHES_MAX)],
+        help_text=f"How many times you {verb} it again after the first time.",
+    )
 
 
 def saved_indexes(kind: str) -> list[models.Index]:
@@ -381,6 +416,7 @@ class SavedItem(models.Model):
     progress_field: ClassVar[str]  # what `progress` reads: the first counter's, unless set
     tracking_fields: ClassVar[list[str]]  # what the person edits, in form order
     panel_template: ClassVar[str] = "media/panels/counters.html"  # its tracking panel
+    rewatch_word: ClassVar[str] = "rewatched"  # "reread" for what is read; as `rewatches` says
 
     # When it was saved: now, or the date an imported list gives (not auto_now_add, which
     # would overwrite it).
@@ -400,6 +436,7 @@ class SavedItem(models.Model):
         blank=True,
         help_text=f"Only you see it. Up to {NOTE_MAX_LENGTH} characters.",
     )
+    rewatches = rewatches_field("rewatched", "watched")
     # A copy of the item's title, kept by triggers, so the title sort reads this table's index.
     item_title = models.CharField(max_length=200, editable=False, default="")
 
@@ -459,6 +496,21 @@ class SavedItem(models.Model):
         """The status in words: "In progress" (a lookup, where get_status_display() builds a
         dict of the choices on every call)."""
         return STATUS_LABELS[self.status]
+
+    @property
+    def rewatch_text(self) -> str:
+        """How many times it was gone through again, in words ("" for none): "reread once",
+        "rewatched 3 times"."""
+        times = self.rewatches
+        if not times:
+            return ""
+        return f"{self.rewatch_word} {'once' if times == 1 else f'{times} times'}"
+
+    @property
+    def shown_dates(self) -> list[tuple[str, date]]:
+        """The days the panel shows beside the progress, as (word, day), those that are set:
+        none here; a kind with `StartedFinished` shows its own."""
+        return []
 
     @property
     def summary(self) -> str:
@@ -533,6 +585,49 @@ class SavedItem(models.Model):
         return values
 
 
+class StartedFinished(models.Model):
+    """The days a person started and finished a title: what a kind tracked over weeks (anime,
+    manga) adds to its saved model, listed before `SavedItem` in its bases, with
+    `dates_constraint(kind)` among its constraints and both fields in its `tracking_fields`."""
+
+    started = models.DateField("started", null=True, blank=True)
+    finished = models.DateField("finished", null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def shown_dates(self) -> list[tuple[str, date]]:
+        return [(name, day) for name in ("started", "finished") if (day := getattr(self, name))]
+
+    def clean(self) -> None:
+        """No day in the future, and not finished before it was started (the database's
+        check, said kindly), with the errors of the other fields."""
+        errors: dict = {}
+        try:
+            super().clean()
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        today = timezone.localdate()
+        for name in ("started", "finished"):
+            day = getattr(self, name)
+            if day is not None and day > today:
+                errors.setdefault(name, []).append("That date is in the future.")
+        started, finished = self.started, self.finished
+        if (
+            started
+            and finished
+            and finished < started
+            and not {"started", "finished"} & set(errors)
+        ):
+            errors["finished"] = [
+                f"It was started on {calendar_day(started)}: "
+                "it cannot be finished before it was started."
+            ]
+        if errors:
+            raise ValidationError(errors)
+
+
 def user_field(related_name: str) -> models.ForeignKey:
     return models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -577,7 +672,7 @@ class Movie(CatalogItem):
 class SavedMovie(SavedItem):
     item_field = "movie"
     progress_field = "watched"
-    tracking_fields = ["watched", "watched_on", "status", "score", "note"]
+    tracking_fields = ["watched", "watched_on", "status", "score", "rewatches", "note"]
     panel_template = "media/panels/watched.html"
 
     user = user_field("saved_movies")
@@ -661,10 +756,12 @@ class Anime(CatalogItem):
         indexes = catalog_indexes("anime")
 
 
-class SavedAnime(SavedItem):
+class SavedAnime(StartedFinished, SavedItem):
     item_field = "anime"
     counters = (Counter("episode_progress", "episodes", EPISODES),)
-    tracking_fields = ["episode_progress", "status", "score", "note"]
+    tracking_fields = [
+        "episode_progress", "status", "score", "started", "finished", "rewatches", "note"
+    ]  # fmt: skip
 
     user = user_field("saved_anime")
     anime = models.ForeignKey(Anime, on_delete=models.CASCADE, related_name="saves")
@@ -677,6 +774,7 @@ class SavedAnime(SavedItem):
             models.CheckConstraint(
                 condition=Q(episode_progress__gte=0), name="saved_anime_progress_not_negative"
             ),
+            dates_constraint("anime"),
         ]
         indexes = saved_indexes("anime")
 
@@ -708,18 +806,23 @@ class Manga(CatalogItem):
         indexes = catalog_indexes("manga")
 
 
-class SavedManga(SavedItem):
+class SavedManga(StartedFinished, SavedItem):
     item_field = "manga"
     counters = (
         Counter("chapter_progress", "chapters", CHAPTERS),
         Counter("volume_progress", "volumes", VOLUMES),
     )
-    tracking_fields = ["chapter_progress", "volume_progress", "status", "score", "note"]
+    tracking_fields = [
+        "chapter_progress", "volume_progress", "status", "score",
+        "started", "finished", "rewatches", "note",
+    ]  # fmt: skip
+    rewatch_word = "reread"
 
     user = user_field("saved_manga")
     manga = models.ForeignKey(Manga, on_delete=models.CASCADE, related_name="saves")
     chapter_progress = models.PositiveIntegerField("chapters read", default=0)
     volume_progress = models.PositiveIntegerField("volumes read", default=0)
+    rewatches = rewatches_field("reread", "read")
 
     class Meta:
         verbose_name_plural = "saved manga"
@@ -729,6 +832,7 @@ class SavedManga(SavedItem):
                 condition=Q(chapter_progress__gte=0, volume_progress__gte=0),
                 name="saved_manga_progress_not_negative",
             ),
+            dates_constraint("manga"),
         ]
         indexes = saved_indexes("manga")
 

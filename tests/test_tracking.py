@@ -340,7 +340,7 @@ def test_dashboard_edit_loads_the_form_in_place_or_opens_the_item(auth_client, s
     body = panel.content.decode()
     assert panel.status_code == 200 and "<html" not in body
     assert '<details class="track-details" open>' in body and "<summary autofocus>" in body
-    assert body.count('for="id_anime_') == 4
+    assert body.count('for="id_anime_') == len(SavedAnime.tracking_fields)
     assert 'name="next" value="/saved/"' in body
 
     # Without JavaScript: the item page with the form open; saving it goes back there.
@@ -461,6 +461,9 @@ def test_admin_refuses_progress_past_the_total_with_a_message(admin_client, save
             "episode_progress": "999",
             "status": "planned",
             "score": "",
+            "started": "",
+            "finished": "",
+            "rewatches": "0",
             "note": "",
         },
     )
@@ -479,6 +482,9 @@ def test_admin_status_follows_progress(admin_client, saves):
             "episode_progress": "26",
             "status": "planned",
             "score": "",
+            "started": "",
+            "finished": "",
+            "rewatches": "0",
             "note": "",
         },
     )
@@ -540,3 +546,181 @@ def test_the_note_counts_characters_as_the_database_does(auth_client, saves, ite
     assert refused.status_code == 422
     assert "at most 500 characters (it has 501)" in refused.content.decode()
     assert SavedAnime.objects.get().note == "🎞️"[0] * 500
+
+
+# Started and finished (anime, manga) and rewatches (every kind).
+
+
+@pytest.mark.parametrize("headers", [HTMX, {}], ids=["htmx", "plain"])
+def test_an_edit_sets_the_days_and_the_rewatches(auth_client, saves, items, headers):
+    response = auth_client.post(
+        track_url(ANIME, items["anime"]),
+        {
+            "episode_progress": "26",
+            "status": "completed",
+            "started": "2024-01-03",
+            "finished": "2024-02-29",
+            "rewatches": "2",
+            "note": "",
+            "next": "/saved/",
+        },
+        **headers,
+    )
+    if headers:
+        assert response.status_code == 200
+        html = response.content.decode()
+    else:
+        assert (response.status_code, response["Location"]) == (303, "/saved/")
+        html = auth_client.get(items["anime"].get_absolute_url()).content.decode()
+    saved = SavedAnime.objects.get()
+    assert (saved.started, saved.finished, saved.rewatches) == (
+        date(2024, 1, 3),
+        date(2024, 2, 29),
+        2,
+    )
+    assert (
+        '<span>started <time datetime="2024-01-03">3 Jan 2024</time></span>'
+        ' · <span>finished <time datetime="2024-02-29">29 Feb 2024</time></span>'
+    ) in html
+    assert ">rewatched 2 times<" in html
+    # The form shows them as stored, the days in date pickers.
+    assert re.search(r'<input type="date" name="started" value="2024-01-03"[^>]*>', html)
+    assert re.search(r'<input type="number" name="rewatches" value="2"[^>]*max="999"', html)
+
+
+def test_the_panel_says_only_what_is_set_and_a_list_stays_compact(auth_client, saves, items):
+    page = auth_client.get(items["manga"].get_absolute_url()).content.decode()
+    assert "track-dates" not in page and "track-rewatches" not in page
+    SavedManga.objects.update(finished=date(2023, 5, 6), rewatches=1)
+    page = auth_client.get(items["manga"].get_absolute_url()).content.decode()
+    assert (
+        '<span class="track-meta track-dates"><span>finished <time datetime="2023-05-06">' in page
+    )
+    assert "started <time" not in page
+    assert ">reread once<" in page
+    assert ">Times reread</label>" in page and ">Started</label>" in page
+    SavedMovie.objects.update(rewatches=4)
+    page = auth_client.get(items["movie"].get_absolute_url()).content.decode()
+    assert ">rewatched 4 times<" in page and ">Times rewatched</label>" in page
+    assert 'name="started"' not in page  # a movie keeps the day it was watched instead
+    dashboard = auth_client.get("/saved/").content.decode()  # one compact row per save
+    assert "track-dates" not in dashboard and "track-rewatches" not in dashboard
+
+
+def test_plus_one_keeps_the_days_and_the_rewatches(auth_client, saves, items):
+    SavedAnime.objects.update(started=date(2024, 1, 3), rewatches=3, episode_progress=4)
+    response = auth_client.post(
+        track_url(ANIME, items["anime"]),
+        {"only": "episode_progress", "episode_progress": "5"},
+        **HTMX,
+    )
+    assert response.status_code == 200
+    saved = SavedAnime.objects.get()
+    assert (saved.episode_progress, saved.started, saved.finished, saved.rewatches) == (
+        5,
+        date(2024, 1, 3),
+        None,
+        3,
+    )
+
+
+def test_a_form_without_rewatches_keeps_them_and_an_empty_box_is_none(auth_client, saves, items):
+    """A form from before the field existed (a page left open) changes nothing it lacks."""
+    SavedAnime.objects.update(rewatches=3)
+    url = track_url(ANIME, items["anime"])
+    data = {"episode_progress": "1", "status": "in_progress"}
+    assert auth_client.post(url, data, **HTMX).status_code == 200
+    assert SavedAnime.objects.get().rewatches == 3
+    assert auth_client.post(url, {**data, "rewatches": ""}, **HTMX).status_code == 200
+    assert SavedAnime.objects.get().rewatches == 0
+
+
+STARTED = "It was started on 10 Mar 2024: it cannot be finished before it was started."
+FUTURE = "That date is in the future."
+BAD_DAYS = [
+    ({"started": "2024-03-10", "finished": "2024-03-09"}, {"finished": STARTED}),
+    ({"started": "2999-01-01"}, {"started": FUTURE}),
+    ({"finished": "2999-01-01"}, {"finished": FUTURE}),
+    ({"started": "2999-01-01", "finished": "2024-01-01"}, {"started": FUTURE}),
+    ({"started": "2024-02-30"}, {"started": "Enter a valid date."}),
+    ({"rewatches": "1000"}, {"rewatches": "Ensure this value is less than or equal to 999."}),
+    ({"rewatches": "-1"}, {"rewatches": "Ensure this value is greater than or equal to 0."}),
+    (
+        {"episode_progress": "27", "status": "completed", "finished": "2999-01-01"},
+        {"episode_progress": "Cowboy Bebop has 26 episodes", "finished": FUTURE},
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "messages"), BAD_DAYS)
+@pytest.mark.parametrize("headers", [HTMX, {}], ids=["htmx", "plain"])
+def test_bad_days_and_rewatches_are_422_by_their_fields_and_change_nothing(
+    auth_client, saves, items, data, messages, headers
+):
+    SavedAnime.objects.update(started=date(2024, 1, 1), rewatches=1, episode_progress=2)
+    before = SavedAnime.objects.values().get()
+    response = auth_client.post(
+        track_url(ANIME, items["anime"]),
+        {"episode_progress": "3", "status": "in_progress", **data},
+        **headers,
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "Nothing was changed" in html
+    errors = dict(re.findall(r'<p class="field-error" id="id_anime_\d+_(\w+)_error">([^<]*)', html))
+    assert errors.keys() == messages.keys(), errors
+    for field, message in messages.items():
+        assert message in errors[field], (field, errors)
+    assert SavedAnime.objects.values().get() == before
+
+
+@pytest.mark.parametrize("model", [SavedAnime, SavedManga])
+def test_the_database_refuses_a_finish_before_the_start(saves, model):
+    rows = model.objects.all()
+    assert refused(rows, started=date(2024, 3, 10), finished=date(2024, 3, 9))
+    assert not refused(rows, started=date(2024, 3, 10), finished=date(2024, 3, 10))
+    assert not refused(rows, started=None, finished=date(2020, 1, 1))
+    assert not refused(rows, started=date(2024, 3, 10), finished=None)
+    saved = rows.get()
+    saved.finished = date(2024, 3, 1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        saved.save()  # no form, no clean(): the database still says no
+    assert rows.get().finished is None
+
+
+@pytest.mark.parametrize("kind_key", list(KINDS))
+def test_the_database_refuses_rewatches_out_of_range(saves, kind_key):
+    rows = type(saves[kind_key]).objects.all()
+    assert refused(rows, rewatches=-1)
+    assert refused(rows, rewatches=1000)
+    assert not refused(rows, rewatches=999)
+
+
+def test_admin_edits_the_days_and_refuses_them_out_of_order(admin_client, saves):
+    saved = saves["manga"]
+    url = f"/admin/media/savedmanga/{saved.pk}/change/"
+    page = admin_client.get(url).content.decode()
+    assert "Times reread" in page and "Started" in page and "Finished" in page
+    data = {
+        "user": saved.user_id,
+        "manga": saved.manga_id,
+        "chapter_progress": "3",
+        "volume_progress": "0",
+        "status": "in_progress",
+        "score": "",
+        "started": "2024-03-10",
+        "finished": "2024-03-09",
+        "rewatches": "1",
+        "note": "",
+    }
+    refused_page = admin_client.post(url, data)
+    assert refused_page.status_code == 200
+    assert "it cannot be finished before it was started" in refused_page.content.decode()
+    assert SavedManga.objects.get().started is None
+    assert admin_client.post(url, {**data, "finished": "2024-04-01"}).status_code == 302
+    saved = SavedManga.objects.get()
+    assert (saved.started, saved.finished, saved.rewatches) == (
+        date(2024, 3, 10),
+        date(2024, 4, 1),
+        1,
+    )

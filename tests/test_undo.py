@@ -22,16 +22,22 @@ UPDATED_AT = datetime(2026, 1, 2, 3, 4, 5, 654321, tzinfo=UTC)
 def tracked(kind, user, item):
     """A save with every tracked field away from its default, and old times."""
     saved = kind.saved_model.objects.create(user=user, **{kind.item_field: item})
-    values = {"status": Status.ON_HOLD, "score": 7, "note": "Stopped at the good part — 🎞️"}
+    values = {
+        "status": Status.ON_HOLD,
+        "score": 7,
+        "note": "Stopped at the good part — 🎞️",
+        "rewatches": 3,
+    }
     for counter in kind.saved_model.counters:
         total = getattr(item, counter.total)
         values[counter.field] = (total or 10) // 2
+    days = iter(date(2025, 6, 7 + n) for n in range(10))  # each its own, in form order
     for name in kind.saved_model.tracking_fields:
         field = kind.saved_model._meta.get_field(name)
         if field.get_internal_type() == "BooleanField":
             values[name] = True
         elif field.get_internal_type() == "DateField":
-            values[name] = date(2025, 6, 7)
+            values[name] = next(days)
     rows = kind.saved_model.objects.filter(pk=saved.pk)
     rows.update(**values)
     rows.update(created=SAVED_AT, updated=UPDATED_AT)  # after, since update() sets neither
@@ -188,3 +194,31 @@ def test_a_new_removal_of_a_title_replaces_its_earlier_tombstone(user, items):
     assert sorted(RemovedSave.objects.values_list("id", flat=True)) == sorted([removals[-1], other])
     assert restore_item(user, kind, item, removals[0]) is Restored.GONE
     assert restore_item(user, kind, item, removals[-1]) is Restored.RESTORED
+
+
+@pytest.mark.parametrize("kind_key", ["anime", "manga"])
+def test_undo_brings_back_the_days_and_the_rewatches(user, items, kind_key):
+    kind, item = KINDS[kind_key], items[kind_key]
+    tracked(kind, user, item)
+    removal = unsave_item(user, kind, item.pk)[1]
+    assert restore_item(user, kind, item, removal) is Restored.RESTORED
+    saved = saved_rows(kind, user, item).get()
+    assert (saved.started, saved.finished, saved.rewatches) == (
+        date(2025, 6, 7),
+        date(2025, 6, 8),
+        3,
+    )
+
+
+def test_a_removal_kept_before_the_days_and_rewatches_existed_is_undone(user, items):
+    """A tombstone from before migration 0009 lacks the new columns: they come back empty."""
+    kind, item = KINDS["anime"], items["anime"]
+    tracked(kind, user, item)
+    removal = unsave_item(user, kind, item.pk)[1]
+    kept = RemovedSave.objects.get(pk=removal)
+    for column in ("started", "finished", "rewatches"):
+        del kept.data[column]
+    kept.save()
+    assert restore_item(user, kind, item, removal) is Restored.RESTORED
+    saved = saved_rows(kind, user, item).get()
+    assert (saved.started, saved.finished, saved.rewatches, saved.score) == (None, None, 0, 7)
