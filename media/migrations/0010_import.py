@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('media', '0008_alt_titles_are_names'),
+        ('media', '0009_started_finished_rewatches'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
