@@ -93,11 +93,11 @@ def test_upload_preview_import_and_export(js, visit, live_server, member, listed
     page.goto(f"{base}/export/")
     with page.expect_download() as download:
         page.get_by_role("link", name="Shelf JSON", exact=True).click()
-    exported = json.loads(open(download.value.path(), encoding="utf-8").read())
+    exported = json.loads(download.value.path().read_text(encoding="utf-8"))
     titles = sorted(save["title"] for save in exported["saves"])
     assert titles == ["Cowboy Bebop", "Trigun"]
     with page.expect_download() as download:
         page.get_by_role("link", name="MyAnimeList XML (anime)", exact=True).click()
-    xml = open(download.value.path(), encoding="utf-8").read()
+    xml = download.value.path().read_text(encoding="utf-8")
     assert "<series_animedb_id>1</series_animedb_id>" in xml
     visitor.traffic.settle(page)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime
 import logging
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -31,7 +31,15 @@ from django_tasks import task
 from media.catalog import add_record, find_by_ids
 from media.imports import FormatError, Row, detect
 from media.kinds import KINDS, Kind
-from media.models import NOTE_MAX_LENGTH, STATUS_LABELS, CatalogItem, Import, SavedItem, Status
+from media.models import (
+    NOTE_MAX_LENGTH,
+    REWATCHES_MAX,
+    STATUS_LABELS,
+    CatalogItem,
+    Import,
+    SavedItem,
+    Status,
+)
 from media.providers import NotConfigured, NotFound, ProviderError, Record, Unavailable
 from media.search import matching
 from media.text import normalize
@@ -412,6 +420,7 @@ def file_values(kind: Kind, row: Row, item) -> tuple[dict, list[str]]:
     values: dict = {}
     notes: list[str] = []
     status = row.status
+    row = _without_future_dates(row, notes)
     if not model.counters:  # a movie: watched, and when
         watched = bool(row.progress.get("watched")) or status == Status.COMPLETED
         if watched:
@@ -470,8 +479,26 @@ def file_values(kind: Kind, row: Row, item) -> tuple[dict, list[str]]:
         else:
             values["finished"] = row.finished
     if "rewatches" in names and row.rewatches:
-        values["rewatches"] = min(row.rewatches, 32767)
+        if row.rewatches > REWATCHES_MAX:
+            notes.append(f"Rewatches capped at {REWATCHES_MAX} (the file says {row.rewatches}).")
+        values["rewatches"] = min(row.rewatches, REWATCHES_MAX)
     return values, notes
+
+
+def _without_future_dates(row: Row, notes: list[str]) -> Row:
+    """The row without dates after today, which the tracking panel would refuse (a clock or a
+    time zone ahead of this server's), each listed."""
+    today = timezone.localdate()
+    future = {
+        name: None
+        for name in ("started", "finished", "watched_on")
+        if getattr(row, name) is not None and getattr(row, name) > today
+    }
+    for name in future:
+        notes.append(
+            f"The {name.replace('_', ' ')} date {getattr(row, name)} is in the future: left out."
+        )
+    return replace(row, **future) if future else row
 
 
 def _empty(name: str, value) -> bool:

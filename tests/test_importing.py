@@ -299,13 +299,13 @@ def test_a_provider_that_is_down_leaves_rows_unmatched_not_failed(auth_client, u
 def test_an_imdb_ratings_file_matches_by_imdb_id_and_skips_episodes(auth_client, user, db):
     movie = Movie.objects.create(title="Fight Club", year=1999, tmdb_id=550, imdb_id="tt0137523")
     data = (
-        "Const,Your Rating,Date Rated,Title,URL,Title Type,IMDb Rating,Runtime (mins),Year,"
-        "Genres,Num Votes,Release Date,Directors\n"
-        "tt0137523,9,2021-03-04,Fight Club,https://www.imdb.com/title/tt0137523/,Movie,8.8,"
-        '139,1999,"Drama",2000000,1999-10-15,David Fincher\n'
-        "tt0959621,8,2021-03-05,Pilot,https://www.imdb.com/title/tt0959621/,TV Episode,9,"
-        "58,2008,Drama,1000,2008-01-20,Vince Gilligan\n"
-    ).encode()
+        b"Const,Your Rating,Date Rated,Title,URL,Title Type,IMDb Rating,Runtime (mins),Year,"
+        b"Genres,Num Votes,Release Date,Directors\n"
+        b"tt0137523,9,2021-03-04,Fight Club,https://www.imdb.com/title/tt0137523/,Movie,8.8,"
+        b'139,1999,"Drama",2000000,1999-10-15,David Fincher\n'
+        b"tt0959621,8,2021-03-05,Pilot,https://www.imdb.com/title/tt0959621/,TV Episode,9,"
+        b"58,2008,Drama,1000,2008-01-20,Vince Gilligan\n"
+    )
     upload(auth_client, data, "ratings.csv")
     imp = open_import(user)
     page = preview(auth_client, imp).content.decode()
@@ -378,8 +378,10 @@ def test_a_file_that_is_no_list_is_refused_with_a_message(auth_client, user):
 @pytest.mark.parametrize(
     "data",
     [
-        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]><myanimelist>&lol;</myanimelist>',
-        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><myanimelist>&e;</myanimelist>',
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]>'
+        b"<myanimelist>&lol;</myanimelist>",
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+        b"<myanimelist>&e;</myanimelist>",
         b"\x1f\x8b\x08\x00broken gzip",
         b"<myanimelist><anime><series_animedb_id>x</series_animedb_id></anime></myanimelist>",
         b"PK\x03\x04 not really a zip",
@@ -476,3 +478,26 @@ def test_the_daily_refresh_drops_abandoned_uploads(auth_client, user, catalog):
     refresh_catalog.call()
     imp.refresh_from_db()
     assert imp.state == Import.State.CANCELLED and imp.rows == []
+
+
+def test_what_tracking_refuses_is_adjusted_and_listed(auth_client, user, catalog):
+    tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+    upload(
+        auth_client,
+        mal_file(
+            anime_entry(1, "Cowboy Bebop", watched=3, times=5000, comments="x" * 600,
+                        start=tomorrow),
+            anime_entry(6, "Trigun", watched=3, start="2020-05-01", finish="2020-04-01"),
+        ),
+    )  # fmt: skip
+    imp = open_import(user)
+    page = preview(auth_client, imp).content.decode()
+    assert "Rewatches capped at 999 (the file says 5000)" in page
+    assert "Note shortened to 500 characters" in page
+    assert f"The started date {tomorrow} is in the future: left out." in page
+    assert "The finish date is before the start date: both left out." in page
+    press_import(auth_client, imp)
+    bebop = SavedAnime.objects.get(anime=catalog["bebop"])
+    assert (bebop.rewatches, len(bebop.note), bebop.started) == (999, 500, None)
+    trigun = SavedAnime.objects.get(anime=catalog["trigun"])
+    assert (trigun.started, trigun.finished) == (None, None)

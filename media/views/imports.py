@@ -120,9 +120,9 @@ def detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def apply(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The Import button: write the preview's changes (once, however often it is pressed)."""
     imp = _own(request, pk)
-    if not importing.request_apply(imp, request.POST.get("conflicts", importing.KEEP)):
-        if imp.state not in (Import.State.APPLYING, Import.State.DONE):
-            messages.error(request, "This import can no longer be imported: upload the file again.")
+    started = importing.request_apply(imp, request.POST.get("conflicts", importing.KEEP))
+    if not started and imp.state in (Import.State.FAILED, Import.State.CANCELLED):
+        messages.error(request, "This import can no longer be imported: upload the file again.")
     return see_other(reverse("media:import_detail", args=[imp.pk]))
 
 
