@@ -18,6 +18,7 @@ from e2e.conftest import DESKTOP, Entry, Visitor
 from e2e.test_journey import JS_MODES, dashboard_entry, save_button, screenshot_path
 from e2e.test_tracking import sign_in, tracking
 from media.models import Anime, Manga, Movie, SavedAnime, SavedManga, SavedMovie, Status
+from tests.test_importing import anime_entry, mal_file
 
 SCHEMES = ("light", "dark")
 
@@ -174,7 +175,40 @@ def test_every_page_passes_axe_and_reflows(
     checks.check("dashboard tracking errors" if js else "tracking errors from the dashboard")
     checks.open("/offline/", "offline page, signed in")
 
+    # Import: the form, a refused file, a preview with every section, a row to find, a result.
+    checks.open("/import/", "import")
+    choose_file(page, "list.csv", b"a,b\n1,2\n")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator(".field-error")).to_be_visible()
+    checks.check("import refused (422)")
+    Anime.objects.filter(pk=anime.item.pk).update(mal_id=1)
+    Manga.objects.filter(pk=manga.item.pk).update(mal_id=2)
+    providers.down = True
+    entries = [
+        anime_entry(1, anime.title, watched=5, score=9, status="Watching"),
+        anime_entry(1, anime.title, watched=5),
+        anime_entry(777, "Not In Any Catalog", watched=1),
+    ]
+    choose_file(page, "animelist.xml", mal_file(*entries))
+    page.get_by_role("button", name="Preview").click()
+    expect(page.get_by_role("heading", name="What this import would do")).to_be_visible()
+    checks.check("import preview: updated with a conflict, unmatched, skipped")
+    page.get_by_role("link", name="Find the title").click()
+    expect(page.get_by_role("heading", name="In this Shelf")).to_be_visible()
+    checks.check("import, finding an unmatched row's title")
+    providers.down = False
+    page.go_back()
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.get_by_role("heading", name="Imported")).to_be_visible()
+    checks.check("import done")
+
     checks.assert_clean()
+
+
+def choose_file(page: Page, name: str, data: bytes) -> None:
+    page.get_by_label("File", exact=True).set_input_files(
+        files=[{"name": name, "mimeType": "application/octet-stream", "buffer": data}]
+    )
 
 
 MOTION = """
