@@ -501,3 +501,29 @@ def test_what_tracking_refuses_is_adjusted_and_listed(auth_client, user, catalog
     assert (bebop.rewatches, len(bebop.note), bebop.started) == (999, 500, None)
     trigun = SavedAnime.objects.get(anime=catalog["trigun"])
     assert (trigun.started, trigun.finished) == (None, None)
+
+
+def test_a_letterboxd_export_zip_is_imported_one_save_per_film(auth_client, user, db):
+    from tests.test_import_letterboxd import EXPORT, make_zip
+
+    tiger = Movie.objects.create(title="Crouching Tiger, Hidden Dragon", year=2000)
+    paris = Movie.objects.create(title="Paris, Texas", year=1984)
+    heat = Movie.objects.create(title="Heat", year=1995)
+    upload(auth_client, make_zip(EXPORT), "letterboxd-someone-2024-01-01-12-00-utc.zip")
+    imp = open_import(user)
+    assert imp.format_label == "Letterboxd export (ZIP)"
+    press_import(auth_client, imp)
+    saves = {s.movie: s for s in SavedMovie.objects.filter(user=user)}
+    assert set(saves) == {tiger, paris, heat}
+    assert (saves[tiger].score, saves[tiger].rewatches) == (9, 1)
+    assert saves[tiger].watched_on == datetime.date(2021, 2, 28)
+    assert saves[tiger].created.date() == datetime.date(2019, 12, 1)
+    assert (saves[heat].status, saves[heat].watched) == ("planned", False)
+
+
+def test_the_upload_is_not_kept_on_disk(auth_client, user, catalog, settings, tmp_path):
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 0  # every upload goes to a temporary file
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    assert upload(auth_client, mal_file(anime_entry(1, "Cowboy Bebop"))).status_code == 303
+    assert upload(auth_client, b"not a list", "x.csv").status_code == 422
+    assert list(tmp_path.iterdir()) == []
