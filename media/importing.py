@@ -274,10 +274,28 @@ def _save_progress(imp_pk: int, done: int) -> bool:
 
 @task()
 def match_import(import_id: int) -> dict:
-    """Match an import's rows to catalog titles, then leave it ready for its preview."""
+    """Match an import's rows to catalog titles, then leave it ready for its preview. Should
+    anything unforeseen fail, the import fails with a message instead of matching forever."""
     imp = Import.objects.filter(pk=import_id, state=Import.State.MATCHING).first()
     if imp is None:
         return {"matched": 0}
+    try:
+        return _match_rows(imp)
+    except Exception:
+        logger.exception("Import %s: matching failed", import_id)
+        Import.objects.filter(pk=import_id, state=Import.State.MATCHING).update(
+            state=Import.State.FAILED,
+            rows=[],
+            error=(
+                "Something went wrong while finding the titles, so nothing was imported. "
+                "Your list is as it was; upload the file again to retry."
+            ),
+            updated=timezone.now(),
+        )
+        return {"failed": True}
+
+
+def _match_rows(imp: Import) -> dict:
     rows = imp.rows
     todo = [row for row in rows if not row["skip_reason"] and "match" not in row]
     known = _by_ids(todo)
@@ -288,15 +306,13 @@ def match_import(import_id: int) -> dict:
         done += 1
         # A row found by its ids cost one query for all; any other may have asked a provider.
         found_at_once = any((row["kind"], n, v) in known for n, v in row["ids"].items())
-        if (done % PROGRESS_EVERY == 0 or not found_at_once) and not _save_progress(
-            import_id, done
-        ):
+        if (done % PROGRESS_EVERY == 0 or not found_at_once) and not _save_progress(imp.pk, done):
             return {"matched": done, "cancelled": True}
-    finished = Import.objects.filter(pk=import_id, state=Import.State.MATCHING).update(
+    finished = Import.objects.filter(pk=imp.pk, state=Import.State.MATCHING).update(
         rows=rows, matched=len(rows), state=Import.State.READY, updated=timezone.now()
     )
     unmatched = sum(1 for row in rows if "unmatched" in row.get("match", {}))
-    logger.info("Import %s matched: %s rows, %s unmatched", import_id, len(rows), unmatched)
+    logger.info("Import %s matched: %s rows, %s unmatched", imp.pk, len(rows), unmatched)
     return {"matched": len(rows), "unmatched": unmatched, "cancelled": not finished}
 
 

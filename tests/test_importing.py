@@ -527,3 +527,20 @@ def test_the_upload_is_not_kept_on_disk(auth_client, user, catalog, settings, tm
     assert upload(auth_client, mal_file(anime_entry(1, "Cowboy Bebop"))).status_code == 303
     assert upload(auth_client, b"not a list", "x.csv").status_code == 422
     assert list(tmp_path.iterdir()) == []
+
+
+def test_matching_that_breaks_fails_the_import_with_a_message(
+    auth_client, user, catalog, monkeypatch
+):
+    def broken(*args):
+        raise RuntimeError("unforeseen")
+
+    monkeypatch.setattr(importing, "_match_one", broken)
+    upload(auth_client, mal_file(anime_entry(1, "Cowboy Bebop")))
+    imp = Import.objects.get(user=user)
+    assert imp.state == Import.State.FAILED and imp.rows == []
+    page = preview(auth_client, imp).content.decode()
+    assert "Something went wrong while finding the titles" in page
+    # It is not open any more: the next upload is not blocked by it.
+    monkeypatch.undo()
+    assert upload(auth_client, mal_file(anime_entry(1, "Cowboy Bebop"))).status_code == 303
