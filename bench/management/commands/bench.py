@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from bench import catalog_import
+from bench import exports as export_bench
 
 DEFAULT_DATABASES = (
     f"sqlite:///{settings.BASE_DIR / 'bench.sqlite3'}",
@@ -112,6 +113,8 @@ class Command(BaseCommand):
         figures["plans"] = measure.query_plans()
         say("  the catalog import: a first load and a rerun, and its memory…")
         figures["catalog_import"] = catalog_import.measure()
+        say("  each export of 100,000 saves, and its memory at two sizes…")
+        figures["exports"] = export_bench.measure()
         say(f"  over HTTP: 3 loads of {options['seconds']} s…")
         figures["http"] = measure.over_http(options["seconds"], options["connections"])
         Path(options["measure"]).write_text(json.dumps(figures))
@@ -201,6 +204,7 @@ def targets(runs: dict) -> list[dict]:
             check(database, "sequential scans of saved or catalog tables in plans",
                   len(scans), 0, "tables")  # fmt: skip
         found += catalog_import.targets(database, run)
+        found += export_bench.targets(database, run)
     return found
 
 
@@ -278,6 +282,7 @@ def table(report: dict) -> str:
             )  # fmt: skip
         rows.append(cells)
     rows += catalog_import.rows(runs, columns)
+    rows += export_bench.rows(runs, columns)
     section("Targets")
     for target in report["targets"]:
         mark = "met" if target["met"] else "MISSED"
