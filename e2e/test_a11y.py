@@ -169,6 +169,7 @@ def test_every_page_passes_axe_and_reflows(
     checks.open("/saved/?kind=anime", "dashboard filtered by kind")
     checks.open("/saved/?status=in_progress&sort=title", "dashboard filtered by status")
     checks.open("/saved/?status=dropped", "dashboard, nothing with that status")
+    checks.open("/export/", "export page")
     page.goto(base + "/saved/")
     panel = enter_too_many(page, manga, "Chapters read", "121", dashboard=True)
     press_update(visitor, panel, manga, base)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path, register_converter
 
 from media.kinds import KindConverter, KindSlugConverter
-from media.views import imports, pages, pwa, saving, search
+from media.views import exports, imports, pages, pwa, saving, search
 
 register_converter(KindConverter, "kind")
 register_converter(KindSlugConverter, "kindslug")
@@ -25,6 +25,11 @@ urlpatterns = [
     path("sw.js", pwa.service_worker, name="service_worker"),
     path("save/<kind:kind>/<int:pk>/", saving.save, name="save"),
     path("track/<kind:kind>/<int:pk>/", saving.track, name="track"),
+    path("export/", exports.export_page, name="export"),
+    path("export/shelf.json", exports.shelf_json, name="export_json"),
+    path("export/shelf.csv", exports.shelf_csv, name="export_csv"),
+    path("export/<str:kind>.xml", exports.mal_xml, name="export_mal"),
+    path("export/<str:kind>.xml.gz", exports.mal_xml, {"gzip": True}, name="export_mal_gz"),
     path("<kindslug:kind>/", pages.item_list, name="list"),
     path("<kindslug:kind>/<int:pk>/", pages.item_detail, name="item"),
 ]

@@ -162,3 +162,26 @@ def test_sorted_dashboards_are_held_to_the_same_sort_at_10_saves():
     by_score = verdicts["dashboard, by score at 100,000 saves ÷ by score at 10 saves"]
     assert (by_score["value"], by_score["met"]) == (2.0, False)
     assert verdicts["pages whose query count differs at 10 and 100,000 saves"]["value"] == 1
+
+
+def test_export_targets_hold_each_download_to_15_s_and_flat_memory():
+    from bench import exports as export_bench
+
+    def download(seconds, small_kb, big_kb):
+        return {"seconds": seconds, "mb": 10.0, "peak_kb": {"small": small_kb, "big": big_kb},
+                "memory_ratio": big_kb / small_kb}  # fmt: skip
+
+    figures = run()
+    figures["exports"] = {
+        "saves": 100_000,
+        "small": 1_000,
+        "downloads": {"Shelf JSON": download(9.0, 1000, 1050), "CSV": download(16.0, 1000, 1200)},
+    }
+    verdicts = {t["target"]: t["met"] for t in targets({"SQLite": figures})}
+    assert verdicts["export Shelf JSON of 100,000 saves"]
+    assert verdicts["export Shelf JSON memory at 100,000 ÷ at 1,000 saves"]
+    assert not verdicts["export CSV of 100,000 saves"]
+    assert not verdicts["export CSV memory at 100,000 ÷ at 1,000 saves"]
+    assert (
+        len(export_bench.rows({"SQLite": figures}, [("SQLite", "small"), ("SQLite", "big")])) == 3
+    )

@@ -66,7 +66,7 @@ class Format:
 
 def detect(data: bytes, filename: str = "") -> Format:
     """Recognise the format of `data` from its content; raise FormatError if it is none."""
-    from media.imports import imdb, letterboxd, mal
+    from media.imports import imdb, letterboxd, mal, shelf
 
     if not data.strip():
         raise FormatError("This is not a file Shelf can import: it is empty.")
@@ -82,6 +82,8 @@ def detect(data: bytes, filename: str = "") -> Format:
         return letterboxd.detect_zip(data)  # the only ZIP Shelf reads: Letterboxd's export
     if _looks_like_xml(data):
         return mal.detect(data)
+    if data.lstrip(b"\xef\xbb\xbf").lstrip().startswith(b"{"):  # JSON: Shelf's own export
+        return shelf.detect(data)
     text = decode_text(data)
     header = csv_header(text)
     found = letterboxd.detect(header, text, filename) or imdb.detect(header, text)

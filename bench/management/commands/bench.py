@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from bench import catalog_import, list_import
+from bench import exports as export_bench
 
 DEFAULT_DATABASES = (
     f"sqlite:///{settings.BASE_DIR / 'bench.sqlite3'}",
@@ -114,6 +115,8 @@ class Command(BaseCommand):
         figures["catalog_import"] = catalog_import.measure()
         say("  a person's list import: preview and import of 10,000 entries…")
         figures["list_import"] = list_import.measure()
+        say("  each export of 100,000 saves, and its memory at two sizes…")
+        figures["exports"] = export_bench.measure()
         say(f"  over HTTP: 3 loads of {options['seconds']} s…")
         figures["http"] = measure.over_http(options["seconds"], options["connections"])
         Path(options["measure"]).write_text(json.dumps(figures))
@@ -204,6 +207,7 @@ def targets(runs: dict) -> list[dict]:
                   len(scans), 0, "tables")  # fmt: skip
         found += catalog_import.targets(database, run)
         found += list_import.targets(database, run)
+        found += export_bench.targets(database, run)
     return found
 
 
@@ -282,6 +286,7 @@ def table(report: dict) -> str:
         rows.append(cells)
     rows += catalog_import.rows(runs, columns)
     rows += list_import.rows(runs, columns)
+    rows += export_bench.rows(runs, columns)
     section("Targets")
     for target in report["targets"]:
         mark = "met" if target["met"] else "MISSED"
