@@ -544,3 +544,59 @@ def test_matching_that_breaks_fails_the_import_with_a_message(
     # It is not open any more: the next upload is not blocked by it.
     monkeypatch.undo()
     assert upload(auth_client, mal_file(anime_entry(1, "Cowboy Bebop"))).status_code == 303
+
+
+def test_shelf_json_round_trips_into_an_empty_account(
+    auth_client, user, other_user, catalog, network
+):
+    """Everything a person tracks, exported as Shelf JSON and imported by someone with an empty
+    account, gives the same saves: every tracking field, and when each was saved."""
+    network.get(url__startswith="https://jikan.test/v4/manga").respond(json={"data": []})
+    manga = KINDS["manga"].item_model
+    local_manga = manga.objects.create(title="A Local Manga", year=2001, chapters=40)  # no ids
+    movie = Movie.objects.create(title="Fight Club", year=1999, tmdb_id=550, imdb_id="tt0137523")
+    local_movie = Movie.objects.create(title="Home Video", year=2010)  # no ids
+    saves = [
+        SavedAnime.objects.create(
+            user=user, anime=catalog["bebop"], episode_progress=26, status="completed", score=9,
+            note="Space jazz, “quoted”, ]]> & <tags>", started=datetime.date(2020, 1, 2),
+            finished=datetime.date(2020, 2, 3), rewatches=2,
+        ),
+        SavedAnime.objects.create(
+            user=user, anime=catalog["airing"], episode_progress=1000, status="on_hold"
+        ),
+        SavedManga.objects.create(
+            user=user, manga=local_manga, chapter_progress=12, volume_progress=1,
+            status="in_progress", started=datetime.date(2021, 5, 6),
+        ),
+        SavedMovie.objects.create(
+            user=user, movie=movie, watched=True, watched_on=datetime.date(2019, 7, 8),
+            status="completed", score=10, rewatches=3,
+        ),
+        SavedMovie.objects.create(user=user, movie=local_movie, status="dropped", note="meh"),
+    ]  # fmt: skip
+    for number, saved in enumerate(saves):
+        type(saved).objects.filter(pk=saved.pk).update(
+            created=datetime.datetime(2018, 1, 1 + number, 8, 30, tzinfo=datetime.UTC)
+        )
+    exported = b"".join(auth_client.get("/export/shelf.json").streaming_content)
+
+    other = Client()
+    other.force_login(other_user)
+    upload(other, exported, "shelf.json")
+    imp = open_import(other_user)
+    assert "New (5)" in preview(other, imp).content.decode()
+    press_import(other, imp)
+
+    for saved in saves:
+        saved.refresh_from_db()
+        model = type(saved)
+        theirs = model.objects.get(user=other_user, **{saved.item_field: saved.item})
+        for name in model.tracking_fields:
+            assert getattr(theirs, name) == getattr(saved, name), (saved, name)
+        assert theirs.created == saved.created
+    assert sum(k.saved_model.objects.filter(user=other_user).count() for k in KINDS.values()) == 5
+
+    # And importing the same file again changes nothing.
+    upload(other, exported, "shelf.json")
+    assert "Unchanged (5)" in preview(other, open_import(other_user)).content.decode()
