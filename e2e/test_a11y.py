@@ -17,6 +17,7 @@ from e2e.a11y import NARROW, AxeLog, horizontal_overflow, show_in_twin
 from e2e.conftest import DESKTOP, Entry, Visitor
 from e2e.test_journey import JS_MODES, dashboard_entry, save_button, screenshot_path
 from e2e.test_tracking import sign_in, tracking
+from media import importing
 from media.models import Anime, Manga, Movie, SavedAnime, SavedManga, SavedMovie, Status
 from tests.test_importing import anime_entry, mal_file
 
@@ -283,6 +284,16 @@ def test_screenshots_phone_and_desktop_light_and_dark(visit, live_server, member
     for row, day in zip(rows, days, strict=True):
         saved_at = datetime(2025, 11, day, 12, tzinfo=UTC)
         type(row).objects.filter(pk=row.pk).update(created=saved_at)
+    # An import waiting for its Import press: new titles, a conflict, one unmatched, a duplicate.
+    others = Anime.objects.exclude(pk=bebop.pk).filter(mal_id__isnull=False).order_by("title")[:3]
+    entries = [
+        anime_entry(bebop.mal_id, bebop.title, watched=26, status="Completed", score=9),
+        *(anime_entry(a.mal_id, a.title, watched=2, score=7) for a in others),
+        anime_entry(others[0].mal_id, others[0].title, watched=2),
+        anime_entry(99_999_999, "A Title Nobody Has", watched=1),
+    ]
+    imp = importing.start_import(member, "animelist_1733300000_-_123.xml", mal_file(*entries))
+    type(imp).objects.filter(pk=imp.pk).update(created=datetime(2025, 11, 21, 9, tzinfo=UTC))
     visitor = visit(js=True)
     page = visitor.page
     sign_in(page, base, member, "/saved/")
@@ -291,6 +302,8 @@ def test_screenshots_phone_and_desktop_light_and_dark(visit, live_server, member
         "item": bebop.get_absolute_url(),
         "dashboard": "/saved/",
         "search": "/search/?q=naruto",  # MyAnimeList's results from the providers' stand-in
+        "import": f"/import/{imp.pk}/",
+        "export": "/export/",
     }
     for name, path in shots.items():
         page.goto(base + path)
