@@ -45,7 +45,7 @@ def find_by_ids(kind: Kind, record) -> CatalogItem | None:
     return rows[0] if rows else None
 
 
-def _local_namesake(kind: Kind, record) -> CatalogItem | None:
+def local_namesake(kind: Kind, record) -> CatalogItem | None:
     """A title of the catalog's own (no provider id) with the record's title and year: the
     demo catalog's or an admin's entry, which the provider's title then completes."""
     if record.year is None:
@@ -73,7 +73,7 @@ def add_record(kind: Kind, record) -> tuple[CatalogItem, bool]:
         if item.provider_id is None:
             apply_record(kind, item, record)  # found by another id (IMDb): it takes the rest
         return item, False
-    namesake = _local_namesake(kind, record)
+    namesake = local_namesake(kind, record)
     if namesake is not None:
         apply_record(kind, namesake, record)
         return namesake, False

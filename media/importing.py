@@ -28,7 +28,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_tasks import task
 
-from media.catalog import add_record, find_by_ids
+from media.catalog import add_record, find_by_ids, local_namesake
 from media.imports import FormatError, Row, detect
 from media.kinds import KINDS, Kind
 from media.models import (
@@ -49,6 +49,9 @@ logger = logging.getLogger("shelf.imports")
 MAX_UPLOAD = 20 * 1024 * 1024  # the largest file the import page takes
 # An open import nobody has touched for this long is abandoned: its rows are dropped.
 ABANDON_AFTER = datetime.timedelta(days=1)
+# An import still being written after this long was lost (a worker that died or never ran):
+# its transaction wrote nothing, so it is marked failed and the person can upload again.
+LOST_AFTER = datetime.timedelta(hours=1)
 # How long the worker waits on a provider for one row, retries included, in seconds.
 ROW_BUDGET = 30.0
 # A provider unavailable for this many rows in a row is down: the rest are not sent to it.
@@ -66,7 +69,13 @@ KEEP, TAKE = "keep", "take"  # the person's choice for conflicts
 
 
 class Busy(Exception):
-    """The person's previous import is being applied; a new one must wait for it."""
+    """Another import of the person's is under way; the message says which."""
+
+    APPLYING = (
+        "Your previous import is being written to your list right now. Wait until it is "
+        "done, then upload this file again."
+    )
+    RACE = "Another upload of yours started at the same moment: see your recent imports below."
 
 
 # Rows on the Import, as JSON.
@@ -74,6 +83,8 @@ class Busy(Exception):
 
 def row_to_json(row: Row) -> dict:
     data = asdict(row)
+    for name in ("title", "note"):  # PostgreSQL's JSON holds no NUL character
+        data[name] = data[name].replace("\x00", "")
     for name in ("started", "finished", "watched_on", "added"):
         if data[name] is not None:
             data[name] = data[name].isoformat()
@@ -99,11 +110,19 @@ def row_from_json(data: dict) -> Row:
 
 
 def abandon_stale(now: datetime.datetime | None = None) -> int:
-    """Drop the rows of open imports untouched for a day (an upload nobody came back to)."""
-    cutoff = (now or timezone.now()) - ABANDON_AFTER
-    return Import.objects.filter(
-        state__in=[Import.State.MATCHING, Import.State.READY], updated__lt=cutoff
+    """Drop the rows of open imports untouched for a day (an upload nobody came back to), and
+    fail those whose writing was lost (nothing of them was written); how many."""
+    now = now or timezone.now()
+    abandoned = Import.objects.filter(
+        state__in=[Import.State.MATCHING, Import.State.READY], updated__lt=now - ABANDON_AFTER
     ).update(state=Import.State.CANCELLED, rows=[], error="Abandoned: not imported within a day.")
+    lost = Import.objects.filter(state=Import.State.APPLYING, updated__lt=now - LOST_AFTER).update(
+        state=Import.State.FAILED,
+        rows=[],
+        error="The import was not written within an hour, so nothing was imported. Your list "
+        "is as it was; upload the file again.",
+    )
+    return abandoned + lost
 
 
 def start_import(user, filename: str, data: bytes) -> Import:
@@ -117,7 +136,7 @@ def start_import(user, filename: str, data: bytes) -> Import:
     try:
         with transaction.atomic():
             if Import.objects.filter(user=user, state=Import.State.APPLYING).exists():
-                raise Busy
+                raise Busy(Busy.APPLYING)
             # An unfinished preview of an earlier upload is replaced by this one.
             Import.objects.filter(
                 user=user, state__in=[Import.State.MATCHING, Import.State.READY]
@@ -129,11 +148,11 @@ def start_import(user, filename: str, data: bytes) -> Import:
                 rows=[row_to_json(row) for row in rows],
                 total=len(rows),
             )
+            # The database backend queues the task in this transaction: the worker cannot see
+            # it before the import is committed, and a queue that fails leaves no import.
+            match_import.using(priority=PRIORITY).enqueue(imp.pk)
     except IntegrityError:
-        raise Busy from None  # another upload of the same person won the race
-    # The database backend queues the task in the caller's transaction, so the worker cannot
-    # see it before the import is committed.
-    match_import.using(priority=PRIORITY).enqueue(imp.pk)
+        raise Busy(Busy.RACE) from None  # another upload of the same person won the race
     return imp
 
 
@@ -207,15 +226,30 @@ def _same_title(names, title: str, year, item_year) -> bool:
     )
 
 
-def _local_by_title(kind: Kind, title: str, year) -> CatalogItem | None:
-    """The catalog title with this name (any of its names, normalised) and year."""
-    candidates = matching(kind, title)
-    if year is not None:
-        candidates = candidates.filter(year=year)
-    for item in candidates[:20]:
-        if _same_title([item.title, *item.alt_titles], title, year, item.year):
+def _ids_agree(ids: dict, theirs: dict) -> bool:
+    """Whether a candidate's ids leave it possible for a row's: none of them differs."""
+    return all(theirs.get(name) in (None, "", value) for name, value in ids.items())
+
+
+def _local_by_title(kind: Kind, row: dict) -> CatalogItem | None:
+    """The catalog title with the row's name (any of its names, normalised) and year, whose
+    ids do not contradict the row's."""
+    candidates = matching(kind, row["title"])
+    if row["year"] is not None:
+        candidates = candidates.filter(year=row["year"])
+    for item in candidates[:50]:
+        theirs = {name: getattr(item, name) for name in item.external_id_fields}
+        if _same_title(
+            [item.title, *item.alt_titles], row["title"], row["year"], item.year
+        ) and _ids_agree(row["ids"], theirs):
             return item
     return None
+
+
+def _by_title_allowed(row: dict) -> bool:
+    """A row is matched by its title only with a year, or when it has no ids at all: a
+    MyAnimeList entry whose id is not found is not given a namesake of another year."""
+    return bool(row["title"]) and (row["year"] is not None or not row["ids"])
 
 
 def _at_provider(kind: Kind, row: dict, providers: _Providers) -> Record | None:
@@ -229,14 +263,24 @@ def _at_provider(kind: Kind, row: dict, providers: _Providers) -> Record | None:
         )
     elif ids.get("imdb_id") and hasattr(kind.provider, "find_imdb"):
         record = providers.ask(kind, lambda p: p.find_imdb(ids["imdb_id"], budget=ROW_BUDGET))
-    if record is None and row["title"]:
+    if record is None and _by_title_allowed(row):
         found = providers.ask(kind, lambda p: p.search(kind.key, row["title"], budget=ROW_BUDGET))
         for candidate in found or ():
             names = [candidate.title, *candidate.alt_titles]
-            if _same_title(names, row["title"], row["year"], candidate.year):
+            if _same_title(names, row["title"], row["year"], candidate.year) and _ids_agree(
+                row["ids"], candidate.ids
+            ):
                 record = candidate
                 break
     return record
+
+
+def matched_record(kind: Kind, record: Record, *, picked: bool = False) -> dict:
+    """A provider's title as a row's match: the catalog's row for it when there is one (by
+    its ids, or the local namesake its ids would join), else the record, added on import."""
+    item = find_by_ids(kind, record) or local_namesake(kind, record)
+    match = {"item": item.pk} if item is not None else {"record": asdict(record)}
+    return match | ({"picked": True} if picked else {})
 
 
 def _match_one(row: dict, known: dict, providers: _Providers) -> dict:
@@ -248,18 +292,19 @@ def _match_one(row: dict, known: dict, providers: _Providers) -> dict:
             return {"item": pk}
     record = _at_provider(kind, row, providers)
     if record is not None:
-        item = find_by_ids(kind, record)
-        if item is not None:
-            return {"item": item.pk}
-        return {"record": asdict(record)}
-    item = _local_by_title(kind, row["title"], row["year"])
+        return matched_record(kind, record)
+    item = _local_by_title(kind, row) if _by_title_allowed(row) else None
     if item is not None:
         return {"item": item.pk}
     why = providers.down.get(kind.provider.name)
     if why is None:
-        place = kind.provider.name
-        year = f" from {row['year']}" if row["year"] else ""
-        why = f"Neither {place} nor this Shelf has a {kind.label.lower()} called this{year}."
+        place, what = kind.provider.name, kind.label.lower()
+        if row["ids"] and not _by_title_allowed(row):
+            ids = ", ".join(f"{name} {value}" for name, value in row["ids"].items())
+            why = f"Neither {place} nor this Shelf has the {what} with this id ({ids})."
+        else:
+            year = f" from {row['year']}" if row["year"] else ""
+            why = f"Neither {place} nor this Shelf has a {what} called this{year}."
     return {"unmatched": why}
 
 
@@ -327,7 +372,7 @@ def pick(imp: Import, index: int, *, item: CatalogItem | None = None, record=Non
         if item is not None:
             row["match"] = {"item": item.pk, "picked": True}
         elif record is not None:
-            row["match"] = {"record": asdict(record), "picked": True}
+            row["match"] = matched_record(KINDS[row["kind"]], record, picked=True)
         else:
             row["match"] = {"skipped": "You chose to skip it."}
         imp.save(update_fields=["rows", "updated"])
@@ -538,8 +583,20 @@ def _shown(name: str, value) -> str:
     return str(value)
 
 
+def _groups(model) -> list[set[str]]:
+    """Fields that only make sense together: a conflict in one is a conflict in all, so that
+    "keep mine" never keeps a status beside the file's progress, or one date of two."""
+    progress = {"status", "watched", "watched_on", *(c.field for c in model.counters)}
+    return [progress, {"started", "finished"}]
+
+
 def changes(saved: SavedItem, values: dict) -> list[Change]:
+    """What the file would change in a save, each change marked as a conflict when it
+    replaces something the person set (or goes with one that does)."""
     model = type(saved)
+    if values.get("status") == Status.PLANNED and saved.status != Status.PLANNED:
+        # A watchlist says "to watch", not "not watched": it never takes a save back to planned.
+        values = {name: value for name, value in values.items() if name != "status"}
     found = []
     for name, new in values.items():
         old = getattr(saved, name)
@@ -554,11 +611,26 @@ def changes(saved: SavedItem, values: dict) -> list[Change]:
                 conflict=not _empty(name, old),
             )
         )
+    for group in _groups(model):
+        if any(change.conflict for change in found if change.field in group):
+            for change in found:
+                change.conflict = change.conflict or change.field in group
     return found
 
 
-def build_plan(imp: Import, rows: list[dict] | None = None) -> Plan:
-    """Each row of the import in its section, compared with what the person tracks now."""
+def _dates_in_order(saved: SavedItem, values: dict, changes: list[Change], choice: str) -> bool:
+    """Whether the save would keep its finish on or after its start under `choice`."""
+    merged = {name: getattr(saved, name, None) for name in ("started", "finished")}
+    for change in changes:
+        if change.field in merged and (not change.conflict or choice == TAKE):
+            merged[change.field] = values[change.field]
+    return None in merged.values() or merged["finished"] >= merged["started"]
+
+
+def build_plan(imp: Import, rows: list[dict] | None = None, *, lock: bool = False) -> Plan:
+    """Each row of the import in its section, compared with what the person tracks now
+    (with `lock`, the person's saves it reads are locked until the transaction ends, so an
+    edit made meanwhile waits instead of being overwritten)."""
     rows = imp.rows if rows is None else rows
     items: dict[str, dict[int, CatalogItem]] = {}
     saves: dict[str, dict[int, SavedItem]] = {}
@@ -572,9 +644,10 @@ def build_plan(imp: Import, rows: list[dict] | None = None) -> Plan:
         found: dict[int, SavedItem] = {}
         for start in range(0, len(pks), BATCH):
             chunk = pks[start : start + BATCH]
-            for saved in kind.saved_model.objects.filter(
+            saved_rows = kind.saved_model.objects.filter(
                 user=imp.user, **{f"{kind.item_field}__in": chunk}
-            ):
+            )
+            for saved in saved_rows.select_for_update() if lock else saved_rows:
                 found[getattr(saved, f"{kind.item_field}_id")] = saved
         saves[kind.key] = found
     entries = []
@@ -614,6 +687,14 @@ def build_plan(imp: Import, rows: list[dict] | None = None) -> Plan:
             entry.section = "new"
         else:
             entry.changes = changes(entry.saved, entry.values)
+            if not all(
+                _dates_in_order(entry.saved, entry.values, entry.changes, choice)
+                for choice in (KEEP, TAKE)
+            ):
+                entry.changes = [c for c in entry.changes if c.field not in ("started", "finished")]
+                entry.notes.append(
+                    "The file's dates would put the finish before the start you track: left out."
+                )
             entry.section = "updated" if entry.changes else "unchanged"
     return Plan(entries)
 
@@ -633,23 +714,28 @@ def _record_args(record: dict) -> dict:
 def request_apply(imp: Import, choice: str) -> bool:
     """Start applying a ready import (once, however often the button is pressed)."""
     choice = TAKE if choice == TAKE else KEEP
-    started = Import.objects.filter(pk=imp.pk, state=Import.State.READY).update(
-        state=Import.State.APPLYING, updated=timezone.now()
-    )
-    if started:
-        apply_import.using(priority=PRIORITY).enqueue(imp.pk, choice)
+    with transaction.atomic():  # queued with the state change, or neither
+        started = Import.objects.filter(pk=imp.pk, state=Import.State.READY).update(
+            state=Import.State.APPLYING, updated=timezone.now()
+        )
+        if started:
+            apply_import.using(priority=PRIORITY).enqueue(imp.pk, choice)
     return bool(started)
 
 
-def _added_at(row: Row):
-    """When the file says the title was added: its `added`, else the earliest date it has."""
-    for value in (row.added, row.started, row.watched_on, row.finished):
-        if value is None:
-            continue
+def _added_at(entry: Entry, now: datetime.datetime) -> datetime.datetime:
+    """When the file says the title was saved: the earliest of its dates (when it was added,
+    started, watched, finished) that is not in the future, else now."""
+    found = []
+    for value in (entry.row.added, *(entry.values.get(name) for name in DATED)):
         if isinstance(value, datetime.datetime):
-            return value if timezone.is_aware(value) else timezone.make_aware(value)
-        return timezone.make_aware(datetime.datetime.combine(value, datetime.time(12)))
-    return None
+            found.append(value if timezone.is_aware(value) else timezone.make_aware(value))
+        elif isinstance(value, datetime.date):
+            found.append(timezone.make_aware(datetime.datetime.combine(value, datetime.time(12))))
+    return min([when for when in found if when <= now], default=now)
+
+
+DATED = ("started", "watched_on", "finished")
 
 
 def write_plan(imp: Import, choice: str) -> dict:
@@ -661,9 +747,9 @@ def write_plan(imp: Import, choice: str) -> dict:
             kind = KINDS[data["kind"]]
             item, _ = add_record(kind, Record(**_record_args(match["record"])))
             data["match"] = {"item": item.pk}
-    plan = build_plan(imp, rows)
+    plan = build_plan(imp, rows, lock=True)
     now = timezone.now()
-    summary = plan.counts | {"kept": 0, "capped": len(plan.capped)}
+    summary = plan.counts | {"updated": 0, "kept": 0, "adjusted": len(plan.capped)}
     for kind in KINDS.values():
         model = kind.saved_model
         new, updated, fields = [], [], set()
@@ -672,14 +758,15 @@ def write_plan(imp: Import, choice: str) -> dict:
                 continue
             if entry.section == "new":
                 saved = model(user=imp.user, **{kind.item_field: entry.item}, **entry.values)
-                saved.created = _added_at(entry.row) or now
+                saved.created = _added_at(entry, now)
                 new.append(saved)
             elif entry.section == "updated":
                 chosen = entry.changes_for(choice)
                 if len(chosen) < len(entry.changes):
-                    summary["kept"] += 1
+                    summary["kept"] += 1  # some or all of what the file says: kept as theirs
                 if not chosen:
                     continue
+                summary["updated"] += 1
                 for change in chosen:
                     setattr(entry.saved, change.field, entry.values[change.field])
                     fields.add(change.field)
@@ -693,16 +780,25 @@ def write_plan(imp: Import, choice: str) -> dict:
 
 @task()
 def apply_import(import_id: int, choice: str) -> dict:
-    """Write an import in one transaction: all of it, or (when anything fails) none."""
-    imp = Import.objects.filter(pk=import_id, state=Import.State.APPLYING).first()
-    if imp is None:
-        return {}
+    """Write an import in one transaction: all of it, or (when anything fails) none. A save
+    the person made meanwhile of a title the plan takes as new is met by trying once more
+    (the plan is made again, inside the transaction, from what is there then)."""
     try:
-        with transaction.atomic():
-            summary = write_plan(imp, choice)
-            Import.objects.filter(pk=import_id).update(
-                state=Import.State.DONE, rows=[], summary=summary, updated=timezone.now()
-            )
+        for attempt in (1, 2):
+            imp = Import.objects.filter(pk=import_id, state=Import.State.APPLYING).first()
+            if imp is None:
+                return {}
+            try:
+                with transaction.atomic():
+                    summary = write_plan(imp, choice)
+                    Import.objects.filter(pk=import_id).update(
+                        state=Import.State.DONE, rows=[], summary=summary, updated=timezone.now()
+                    )
+                break
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+                logger.info("Import %s met a concurrent save; planning again", import_id)
     except Exception:
         logger.exception("Import %s failed; nothing was written", import_id)
         Import.objects.filter(pk=import_id).update(

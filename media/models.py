@@ -951,7 +951,10 @@ class Import(models.Model):
                 name="one_open_import_per_person",
             )
         ]
-        indexes = [models.Index(fields=["user", "-created"], name="import_user_newest")]
+        indexes = [
+            models.Index(fields=["user", "-created"], name="import_user_newest"),
+            models.Index(fields=["state", "updated"], name="import_state_updated"),  # stale ones
+        ]
 
     def __str__(self) -> str:
         return f"{self.user}: {self.filename} ({self.state})"

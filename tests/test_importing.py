@@ -600,3 +600,132 @@ def test_shelf_json_round_trips_into_an_empty_account(
     # And importing the same file again changes nothing.
     upload(other, exported, "shelf.json")
     assert "Unchanged (5)" in preview(other, open_import(other_user)).content.decode()
+
+
+# What a review found: keep the save whole, never a namesake, never stuck.
+
+
+def test_dates_that_would_end_before_they_start_are_left_out_not_failed(auth_client, user, catalog):
+    SavedAnime.objects.create(
+        user=user, anime=catalog["trigun"], finished=datetime.date(2020, 1, 1), episode_progress=2
+    )
+    upload(auth_client, mal_file(anime_entry(6, "Trigun", watched=2, start="2021-01-01")))
+    imp = open_import(user)
+    page = preview(auth_client, imp).content.decode()
+    assert "would put the finish before the start you track: left out" in page
+    press_import(auth_client, imp, "take")
+    imp.refresh_from_db()
+    assert imp.state == Import.State.DONE
+    saved = SavedAnime.objects.get(user=user)
+    assert (saved.started, saved.finished) == (None, datetime.date(2020, 1, 1))
+
+
+def test_keep_mine_keeps_status_and_progress_together(auth_client, user, db):
+    movie = Movie.objects.create(title="Fight Club", year=1999, imdb_id="tt0137523")
+    SavedMovie.objects.create(user=user, movie=movie, status="in_progress")
+    data = (
+        b"Const,Your Rating,Date Rated,Title,Title Type,Year\n"
+        b"tt0137523,9,2021-03-04,Fight Club,Movie,1999\n"
+    )
+    upload(auth_client, data, "ratings.csv")
+    imp = open_import(user)
+    page = preview(auth_client, imp).content.decode()
+    assert page.count('class="conflict"') == 3  # status, watched and its date go together
+    press_import(auth_client, imp, "keep")
+    saved = SavedMovie.objects.get(user=user)
+    assert (saved.status, saved.watched, saved.watched_on) == ("in_progress", False, None)
+    assert saved.score == 9  # what was empty is filled all the same
+
+
+def test_a_watchlist_never_takes_a_watched_film_back_to_planned(auth_client, user, db):
+    movie = Movie.objects.create(title="Heat", year=1995)
+    SavedMovie.objects.create(
+        user=user,
+        movie=movie,
+        status="completed",
+        watched=True,
+        watched_on=datetime.date(2020, 1, 1),
+    )
+    upload(auth_client, b"Date,Name,Year,Letterboxd URI\n2022-07-07,Heat,1995,x\n", "watchlist.csv")
+    imp = open_import(user)
+    assert "Unchanged (1)" in preview(auth_client, imp).content.decode()
+
+
+def test_a_mal_entry_whose_id_is_unknown_is_not_given_a_namesake(auth_client, user, network):
+    Anime.objects.create(title="Hunter x Hunter", year=1999, episodes=62, mal_id=136)
+    network.get("https://jikan.test/v4/anime/11061").respond(
+        404, json=json.loads((PROVIDERS / "jikan_error_404.json").read_text())
+    )
+    upload(auth_client, mal_file(anime_entry(11061, "Hunter x Hunter", watched=3)))
+    page = preview(auth_client, open_import(user)).content.decode()
+    assert "Unmatched (1)" in page and "with this id (mal_id 11061)" in page
+    asked = [str(call.request.url) for call in network.calls]
+    assert not any("?q=" in url or "&q=" in url for url in asked)  # no title search either
+
+
+def test_an_import_lost_while_being_written_fails_after_an_hour(auth_client, user, catalog):
+    upload(auth_client, mal_file(anime_entry(1, "Cowboy Bebop")))
+    imp = open_import(user)
+    Import.objects.filter(pk=imp.pk).update(state=Import.State.APPLYING)
+    assert upload(auth_client, mal_file(anime_entry(6, "Trigun"))).status_code == 409
+    later = timezone.now() + importing.LOST_AFTER + datetime.timedelta(minutes=1)
+    assert importing.abandon_stale(later) == 1
+    imp.refresh_from_db()
+    assert imp.state == Import.State.FAILED and imp.rows == []
+    assert "nothing was imported" in imp.error
+    assert upload(auth_client, mal_file(anime_entry(6, "Trigun"))).status_code == 303
+
+
+def test_a_picked_provider_title_already_in_the_catalog_is_that_title(auth_client, user, network):
+    body = json.loads((PROVIDERS / "jikan_anime_detail.json").read_text())
+    mushishi = Anime.objects.create(title="Mushishi", year=2005, episodes=26, mal_id=457)
+    SavedAnime.objects.create(user=user, anime=mushishi, episode_progress=1)
+    network.get("https://jikan.test/v4/anime/457").respond(json=body)
+    network.get("https://jikan.test/v4/anime/424242").respond(
+        404, json=json.loads((PROVIDERS / "jikan_error_404.json").read_text())
+    )
+    upload(auth_client, mal_file(anime_entry(424242, "Mushi-shi", watched=5)))
+    imp = open_import(user)
+    answer = auth_client.post(f"/import/{imp.pk}/rows/0/", {"provider_id": 457})
+    assert answer.status_code == 303
+    page = preview(auth_client, imp).content.decode()
+    assert "Updated (1)" in page and "Episodes watched: 1 → 5" in page
+
+
+def test_the_plan_is_made_again_when_importing(auth_client, user, catalog):
+    upload(auth_client, mal_file(anime_entry(6, "Trigun", watched=4, score=7)))
+    imp = open_import(user)
+    assert "New (1)" in preview(auth_client, imp).content.decode()
+    # Saved in another tab after the preview: the import updates it instead of failing.
+    SavedAnime.objects.create(user=user, anime=catalog["trigun"], episode_progress=2, score=5)
+    press_import(auth_client, imp, "keep")
+    imp.refresh_from_db()
+    assert imp.state == Import.State.DONE and imp.summary["kept"] == 1
+    saved = SavedAnime.objects.get(user=user)
+    assert (saved.episode_progress, saved.score) == (2, 5)
+
+
+def test_a_missing_progress_element_erases_nothing(auth_client, user, catalog):
+    SavedAnime.objects.create(user=user, anime=catalog["trigun"], episode_progress=7)
+    data = mal_file(
+        "<anime><series_animedb_id>6</series_animedb_id><series_title>Trigun</series_title>"
+        "<my_score>8</my_score><my_status>Watching</my_status></anime>"
+    )
+    upload(auth_client, data)
+    press_import(auth_client, open_import(user), "take")
+    saved = SavedAnime.objects.get(user=user)
+    assert (saved.episode_progress, saved.score) == (7, 8)
+
+
+def test_a_save_is_never_dated_in_the_future(auth_client, user, catalog):
+    tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+    upload(auth_client, mal_file(anime_entry(1, "Cowboy Bebop", start=tomorrow)))
+    press_import(auth_client, open_import(user))
+    assert SavedAnime.objects.get(user=user).created <= timezone.now()
+
+
+@pytest.mark.parametrize("rating", ["NaN", "Infinity", "sNaN", "9e999999999", "4.3", "-1"])
+def test_a_junk_letterboxd_rating_is_a_422(auth_client, user, rating):
+    data = f"Date,Name,Year,Letterboxd URI,Rating\n2022-05-06,Heat,1995,x,{rating}\n".encode()
+    answer = upload(auth_client, data, "ratings.csv")
+    assert answer.status_code == 422 and "is not 0.5 to 5 stars" in answer.content.decode()

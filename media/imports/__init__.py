@@ -147,9 +147,12 @@ def decode_text(data: bytes) -> str:
         raise FormatError("This is not a file Shelf can import: it is not text.")
     for encoding in ("utf-16",) if utf16 else ("utf-8-sig", "cp1252"):
         try:
-            return data.decode(encoding)
+            text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
+        if "\x00" in text:
+            raise FormatError("This is not a file Shelf can import: it is not text.")
+        return text
     raise FormatError(
         "Shelf cannot read this file's text: it is neither UTF-8, UTF-16 nor Windows-1252. "
         "Save it again as UTF-8 and upload it again."

@@ -29,7 +29,7 @@ import datetime
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from media.imports import (
     Format,
@@ -102,15 +102,16 @@ def detect_zip(data: bytes) -> Format:
     )
 
 
+RATING = re.compile(r"[0-5](?:\.[05]0*)?")
+
+
 def parse_rating(value: str, line: int) -> int | None:
-    """Letterboxd's 0.5-5 stars in halves, as Shelf's 1-10."""
+    """Letterboxd's 0.5-5 stars in halves, as Shelf's 1-10. Only digits are read (never
+    "NaN", "Infinity" or an exponent that would take minutes to expand)."""
     if not value:
         return None
-    try:
-        stars = Decimal(value)
-    except InvalidOperation:
-        stars = None
-    if stars is None or stars * 2 != int(stars * 2) or not 0.5 <= stars <= 5:
+    stars = Decimal(value) if RATING.fullmatch(value.strip()) else None
+    if stars is None or not Decimal("0.5") <= stars <= 5:
         raise FormatError(f"Line {line}: the rating “{value}” is not 0.5 to 5 stars in halves.")
     return int(stars * 2)
 

@@ -115,22 +115,22 @@ def _row(entry: Element, kind: str, line: int) -> Row:
     if raw_status and status is None:
         raise FormatError(f"Line {line}: “{raw_status}” is not a MyAnimeList status.")
     score = parse_int(_text(entry, "my_score"), line, "score <my_score>", low=0, high=10)
+    # An element that is missing or empty says nothing (None), which never erases progress.
     if kind == "anime":
         progress = {
             "episode_progress": parse_int(
                 _text(entry, "my_watched_episodes"), line, "<my_watched_episodes>"
             )
-            or 0
         }
         times, again = "my_times_watched", "my_rewatching"
     else:
         progress = {
             "chapter_progress": parse_int(
                 _text(entry, "my_read_chapters"), line, "<my_read_chapters>"
-            )
-            or 0,
-            "volume_progress": parse_int(_text(entry, "my_read_volumes"), line, "<my_read_volumes>")
-            or 0,
+            ),
+            "volume_progress": parse_int(
+                _text(entry, "my_read_volumes"), line, "<my_read_volumes>"
+            ),
         }
         times, again = "my_times_read", "my_rereading"
     rewatches = parse_int(_text(entry, times), line, f"<{times}>") or 0

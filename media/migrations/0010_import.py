@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
                 ('user', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='imports', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'indexes': [models.Index(fields=['user', '-created'], name='import_user_newest')],
+                'indexes': [models.Index(fields=['user', '-created'], name='import_user_newest'), models.Index(fields=['state', 'updated'], name='import_state_updated')],
                 'constraints': [models.UniqueConstraint(condition=models.Q(('state__in', ['matching', 'ready', 'applying'])), fields=('user',), name='one_open_import_per_person')],
             },
         ),

@@ -52,7 +52,7 @@ class ImportForm(forms.Form):
 
 
 def _page(request, form, status=200) -> HttpResponse:
-    recent = request.user.imports.order_by("-created")[:RECENT]
+    recent = request.user.imports.defer("rows").order_by("-created")[:RECENT]
     context = {"form": form, "recent": recent}
     return render(request, "media/import.html", context, status=status)
 
@@ -73,12 +73,8 @@ def upload(request: HtmxHttpRequest) -> HttpResponse:
     except FormatError as error:
         form.add_error("file", str(error))
         return _page(request, form, status=422)
-    except importing.Busy:
-        form.add_error(
-            "file",
-            "Your previous import is being written to your list right now. Wait until it is "
-            "done, then upload this file again.",
-        )
+    except importing.Busy as busy:
+        form.add_error("file", str(busy))
         return _page(request, form, status=409)
     finally:
         upload.close()  # a large upload's temporary file goes now, not at the end of the request
@@ -86,7 +82,8 @@ def upload(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _own(request, pk: int) -> Import:
-    return get_object_or_404(Import, pk=pk, user=request.user)
+    """The person's import (404 for anyone else's); its rows are read only where needed."""
+    return get_object_or_404(Import.objects.defer("rows"), pk=pk, user=request.user)
 
 
 @login_required
@@ -179,7 +176,8 @@ def row(request: HtmxHttpRequest, pk: int, index: int) -> HttpResponse:
                 except ProviderError as problem:
                     error = f"{problem.message}. Try again in a moment."
             if not error:
-                importing.pick(imp, index, item=item, record=record)
+                if not importing.pick(imp, index, item=item, record=record):
+                    messages.error(request, "That import is not waiting for titles any more.")
                 return see_other(back)
         else:
             error = " ".join(form.non_field_errors()) or "Pick one title, or skip the row."
