@@ -261,8 +261,10 @@ def test_a_saved_titles_poster_shows_offline(visit, live_server, member):
     spirited = made["movies"][0]
     visitor = visit(js=True)
     page = visitor.page
-    sign_in(page, base, member, spirited.get_absolute_url())
+    # The worker installed and in control first, so that signing in happens under it.
+    page.goto(base + "/")
     wait_for_worker(page)
+    sign_in(page, base, member, spirited.get_absolute_url())
     go(page, base + spirited.get_absolute_url())
     poster = page.locator("img.poster")
     page.wait_for_function(
