@@ -166,6 +166,18 @@ def measure(entries: int = ENTRIES, small: int = SMALL) -> dict:
     return figures
 
 
+def target_of(database: str, name: str, value: float, limit: float, unit: str) -> dict:
+    """One target in `manage.py bench`'s form (for this module and the other steps')."""
+    return {"database": database, "target": name, "value": value, "limit": limit,
+            "unit": unit, "met": value <= limit}  # fmt: skip
+
+
+def big_cells(runs: dict, key: str, columns: list[tuple[str, str]], show) -> list[str]:
+    """One line's cells of `manage.py bench`'s table: `show(figures)` in each database's
+    "big" column that measured `key`, a dash elsewhere."""
+    return [show(runs[d][key]) if p == "big" and key in runs[d] else "–" for d, p in columns]
+
+
 def targets(database: str, run: dict) -> list[dict]:
     """The import's targets, in `manage.py bench`'s form."""
     found = run.get("catalog_import")
@@ -180,10 +192,9 @@ def targets(database: str, run: dict) -> list[dict]:
         ),
     }  # fmt: skip
     return [
-        {"database": database, "target": name, "value": found[key], "limit": LIMITS[key],
-         "unit": unit, "met": found[key] <= LIMITS[key]}
+        target_of(database, name, found[key], LIMITS[key], unit)
         for key, (name, unit) in names.items()
-    ]  # fmt: skip
+    ]
 
 
 def rows(runs: dict, columns: list[tuple[str, str]]) -> list[list[str]]:
@@ -192,10 +203,7 @@ def rows(runs: dict, columns: list[tuple[str, str]]) -> list[list[str]]:
         return []
 
     def cells(show) -> list[str]:
-        return [
-            show(runs[d]["catalog_import"]) if p == "big" and "catalog_import" in runs[d] else "–"
-            for d, p in columns
-        ]
+        return big_cells(runs, "catalog_import", columns, show)
 
     return [
         ["**Catalog import (anime-offline-database, generated)**", *[""] * len(columns)],

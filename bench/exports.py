@@ -19,6 +19,8 @@ import json
 import time
 import tracemalloc
 
+from bench.catalog_import import big_cells, target_of
+
 SMALL = 1_000
 # What each download is called in the table, and its URL.
 DOWNLOADS = {
@@ -139,10 +141,8 @@ def targets(database: str, run: dict) -> list[dict]:
              figures["memory_ratio"], "memory_ratio", "x")
         )  # fmt: skip
     return [
-        {"database": database, "target": target, "value": value, "limit": LIMITS[key],
-         "unit": unit, "met": value <= LIMITS[key]}
-        for target, value, key, unit in checks
-    ]  # fmt: skip
+        target_of(database, name, value, LIMITS[key], unit) for name, value, key, unit in checks
+    ]
 
 
 def rows(runs: dict, columns: list[tuple[str, str]]) -> list[list[str]]:
@@ -162,12 +162,11 @@ def rows(runs: dict, columns: list[tuple[str, str]]) -> list[list[str]]:
             )
 
         lines.append(
-            [name]
-            + [
-                cell(runs[d]["exports"]["downloads"][name])
-                if p == "big" and "exports" in runs[d]
-                else "–"
-                for d, p in columns
+            [
+                name,
+                *big_cells(
+                    runs, "exports", columns, lambda f, name=name: cell(f["downloads"][name])
+                ),
             ]
         )
     return lines

@@ -18,6 +18,8 @@ import random
 import tempfile
 import time
 
+from bench.catalog_import import big_cells, target_of
+
 ENTRIES = 10_000
 LIMITS = {"preview_s": 10, "apply_s": 10}
 FIRST_MAL_ID = 900_000_000  # far above MyAnimeList's own ids, so none clashes with the catalog's
@@ -125,11 +127,7 @@ def targets(database: str, run: dict) -> list[dict]:
         "preview_s": f"list import, preview of a {count}-entry MyAnimeList XML",
         "apply_s": f"list import, import of the same {count} entries",
     }
-    return [
-        {"database": database, "target": name, "value": found[key], "limit": LIMITS[key],
-         "unit": "s", "met": found[key] <= LIMITS[key]}
-        for key, name in names.items()
-    ]  # fmt: skip
+    return [target_of(database, name, found[key], LIMITS[key], "s") for key, name in names.items()]
 
 
 def rows(runs: dict, columns: list[tuple[str, str]]) -> list[list[str]]:
@@ -138,10 +136,7 @@ def rows(runs: dict, columns: list[tuple[str, str]]) -> list[list[str]]:
         return []
 
     def cells(show) -> list[str]:
-        return [
-            show(runs[d]["list_import"]) if p == "big" and "list_import" in runs[d] else "–"
-            for d, p in columns
-        ]
+        return big_cells(runs, "list_import", columns, show)
 
     return [
         ["**List import (MyAnimeList XML, titles in the catalog)**", *[""] * len(columns)],

@@ -40,7 +40,7 @@ from media.models import (
     SavedItem,
     Status,
 )
-from media.providers import NotConfigured, NotFound, ProviderError, Record, Unavailable
+from media.providers import NotConfigured, NotFound, ProviderError, Record
 from media.search import matching
 from media.text import normalize
 
@@ -187,7 +187,7 @@ class _Providers:
         except NotConfigured as error:
             self.down[provider.name] = f"{error.message}."
             return None
-        except (Unavailable, ProviderError) as error:
+        except ProviderError as error:  # Unavailable, a refused answer, ...
             self.failures[provider.name] += 1
             if self.failures[provider.name] >= GIVE_UP_AFTER:
                 self.down[provider.name] = (

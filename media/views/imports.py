@@ -97,14 +97,15 @@ def detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if imp.state == Import.State.READY:
         plan = importing.build_plan(imp)
         show = request.GET.get("show")
-        context.update(plan=plan, counts=plan.counts, conflicts=plan.conflicts)
+        counts = plan.counts
+        context.update(plan=plan, counts=counts, conflicts=plan.conflicts)
         if show in importing.SECTIONS:
             paginator = Paginator(plan.section(show), PAGE_ROWS)
             context.update(show=show, page=paginator.get_page(request.GET.get("page")))
         else:
             context["sections"] = [
                 (name, plan.section(name)[:PREVIEW_ROWS], count)
-                for name, count in plan.counts.items()
+                for name, count in counts.items()
                 if count
             ]
     if request.htmx:

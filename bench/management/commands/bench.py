@@ -24,6 +24,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from bench import catalog_import, list_import
 from bench import exports as export_bench
+from bench.catalog_import import target_of
 
 DEFAULT_DATABASES = (
     f"sqlite:///{settings.BASE_DIR / 'bench.sqlite3'}",
@@ -156,10 +157,8 @@ def targets(runs: dict) -> list[dict]:
     found = []
 
     def check(database: str, name: str, value: float, limit: float, unit: str = "x") -> None:
-        found.append(
-            {"database": database, "target": name, "value": round(value, 3),
-             "limit": limit, "unit": unit, "met": value <= limit}
-        )  # fmt: skip
+        met = target_of(database, name, value, limit, unit)  # judged before rounding
+        found.append(met | {"value": round(value, 3)})
 
     for database, run in runs.items():
         pages = run["pages"]
