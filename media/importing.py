@@ -56,10 +56,10 @@ LOST_AFTER = datetime.timedelta(hours=1)
 ROW_BUDGET = 30.0
 # A provider unavailable for this many rows in a row is down: the rest are not sent to it.
 GIVE_UP_AFTER = 3
-# How often matching saves its progress for the page: every this many rows...
+# How often matching saves its progress for the page: every this many rows, and after every
+# row that may have asked a provider (those are the slow ones).
 PROGRESS_EVERY = 200
-# ...and after every provider request (those are the slow rows).
-# Rows written per statement.
+# Rows written (or looked up) per statement.
 BATCH = 500
 # Imports jump the worker's queue ahead of the daily refresh: someone is watching the page.
 PRIORITY = 10
@@ -464,12 +464,6 @@ class Plan:
 
 def _fields(model) -> set[str]:
     return {f.name for f in model._meta.get_fields()}
-
-
-def _as_date(value):
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    return value
 
 
 def file_values(kind: Kind, row: Row, item) -> tuple[dict, list[str]]:
