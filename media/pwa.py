@@ -100,14 +100,22 @@ def forget_offline_copies(sender, request: HttpRequest | None = None, **kwargs) 
         setattr(request, SIGNED_OUT, True)
 
 
+def remember_session_end(sender=None, request: HttpRequest | None = None, **kwargs) -> None:
+    """Keeps in the request's session when it will expire, computed as its next save will
+    (from `get_expiry_date`, so `set_expiry` is honoured). Also the `user_logged_in` receiver:
+    a sign-in's session has it from its first save, even one made outside a request."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[SESSION_ENDS_KEY] = int(session.get_expiry_date().timestamp())
+
+
 def session_ends(request: HttpRequest) -> int | None:
     """When the signed-in person's session expires, in seconds since the epoch; None when
     nobody is signed in.
 
-    Computed (from the session's expiry, so `set_expiry` is honoured) and kept in the session
-    whenever the session is about to be saved, since saving is what moves its expiry; a session
-    that does not have it yet gets it, and is saved for it. Called as the response leaves, inside
-    SessionMiddleware, so the value is at most a second earlier than the expiry it saves.
+    Saving a session is what moves its expiry, so the end is kept anew whenever the session is
+    about to be saved; a session made before Shelf kept it gets it, and is saved for it. Called
+    as the response leaves, inside SessionMiddleware: at most a second before the expiry saved.
     """
     user = getattr(request, "user", None)
     session = getattr(request, "session", None)
@@ -118,7 +126,7 @@ def session_ends(request: HttpRequest) -> int | None:
         or settings.SESSION_SAVE_EVERY_REQUEST
         or not isinstance(session.get(SESSION_ENDS_KEY), int)
     ):
-        session[SESSION_ENDS_KEY] = int(session.get_expiry_date().timestamp())
+        remember_session_end(request=request)
     return session[SESSION_ENDS_KEY]
 
 

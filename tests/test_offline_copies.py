@@ -32,9 +32,16 @@ def close_account(request: HttpRequest) -> HttpResponse:
     return HttpResponse("Closed.", content_type="text/plain")
 
 
-# Shelf's URLs plus the view above, for the tests marked with this module as their URLconf.
+def short_session(request: HttpRequest) -> HttpResponse:
+    """Gives the session an expiry of its own, as a "keep me signed in" choice would."""
+    request.session.set_expiry(300)
+    return HttpResponse("Five minutes.", content_type="text/plain")
+
+
+# Shelf's URLs plus the views above, for the tests marked with this module as their URLconf.
 urlpatterns = [
     path("test/close-account/", close_account),
+    path("test/short-session/", short_session),
     path("", include("project.urls")),
 ]
 
@@ -139,19 +146,26 @@ def test_the_end_follows_every_save_when_each_request_saves(
     assert 0 <= stored_expiry(client) - moved <= 1
 
 
+@pytest.mark.urls(__name__)
 def test_a_session_with_its_own_expiry_says_so(auth_client, user, items):
-    session = auth_client.session
-    session.set_expiry(300)
-    session.save()
+    assert auth_client.get("/test/short-session/").status_code == 200
     ends = ends_of(auth_client.get("/saved/"))
     assert abs(ends - (int(timezone.now().timestamp()) + 300)) <= 3
     assert 0 <= stored_expiry(auth_client) - ends <= 1
 
 
-def test_a_session_from_before_keeps_its_end_from_its_first_page(auth_client, user, items):
-    """A session saved without the end (force_login, or one made before this code) gets it on
-    its first page, and is saved with it, so the two agree."""
-    assert SESSION_ENDS_KEY not in auth_client.session
+def test_a_sign_in_keeps_the_end_from_its_first_save(client, user):
+    """Even a session saved outside a request (the test client's force_login) has it."""
+    client.force_login(user)
+    assert 0 <= stored_expiry(client) - client.session[SESSION_ENDS_KEY] <= 1
+
+
+def test_a_session_from_before_gets_its_end_on_its_first_page(auth_client, user, items):
+    """A session saved without the end (one made before Shelf kept it) gets it on its first
+    page, and is saved with it, so the two agree."""
+    session = auth_client.session
+    del session[SESSION_ENDS_KEY]
+    session.save()
     ends = ends_of(auth_client.get("/saved/"))
     assert auth_client.session[SESSION_ENDS_KEY] == ends
     assert 0 <= stored_expiry(auth_client) - ends <= 1
