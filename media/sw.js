@@ -1,8 +1,9 @@
 // Shelf's service worker (served by media.views.pwa.service_worker at /sw.js, scope "/").
 // Static files: precached on install, then cache first. Pages: network first, each kept
-// in a cache named by the person it was drawn for; offline, the kept copy or the
-// offline page, and only until the session they were drawn for ends. Posters (images from the poster hosts, and Shelf's own images that are not
-// precached): cache first, kept per person like pages, at most CONFIG.maxPosters of them.
+// in a cache named by the person it was drawn for; offline, the kept copy (only until the
+// session it was drawn for ends) or the offline page. Posters (images from the poster hosts,
+// and Shelf's own images that are not precached): cache first, kept per person like pages, at
+// most CONFIG.maxPosters of them.
 // Anything but GET goes to the network untouched.
 //
 // The view serves this file after two lines of its own: "use strict"; and
@@ -137,8 +138,8 @@ async function sessionEnd(cache, key) {
   return end;
 }
 
-// The kept pages and posters of a person whose session has ended (expired, or signed out where
-// this worker could not see it) are deleted, so whoever uses the device next never sees them.
+// The kept pages and posters of a person whose session has ended (it expired: a sign-out
+// clears them itself) are deleted, so whoever uses the device next never sees them.
 async function forgetEnded() {
   const names = (await caches.keys()).filter((name) => name.startsWith(PAGES_PREFIX));
   for (const name of names) {
