@@ -1,13 +1,14 @@
 // Shelf's service worker (served by media.views.pwa.service_worker at /sw.js, scope "/").
 // Static files: precached on install, then cache first. Pages: network first, each kept
-// in a cache named by the person it was drawn for; offline, the kept copy or the
-// offline page. Posters (images from the poster hosts, and Shelf's own images that are not
-// precached): cache first, kept per person like pages, at most CONFIG.maxPosters of them.
+// in a cache named by the person it was drawn for; offline, the kept copy (only until the
+// session it was drawn for ends) or the offline page. Posters (images from the poster hosts,
+// and Shelf's own images that are not precached): cache first, kept per person like pages, at
+// most CONFIG.maxPosters of them.
 // Anything but GET goes to the network untouched.
 //
 // The view serves this file after two lines of its own: "use strict"; and
-// const CONFIG = {version, precache, offlineUrl, keyHeader, neverKept, posterHosts,
-// maxPosters}; (JSON).
+// const CONFIG = {version, precache, offlineUrl, keyHeader, endsHeader, anonymousKey,
+// neverKept, posterHosts, maxPosters}; (JSON).
 /* global CONFIG */
 // The version changes with every static file and with this file: a deploy that changes either
 // makes a new worker, which starts with new caches.
@@ -90,6 +91,7 @@ async function networkFirst(event) {
   try {
     response = await fetch(request);
   } catch (error) {
+    await forgetEnded();
     return (
       (await keptCopy(request.url)) ||
       (await caches.match(OFFLINE_PAGE, { cacheName: STATIC_CACHE })) ||
@@ -122,6 +124,30 @@ async function keptCopy(url) {
     if (hit) return hit;
   }
   return null;
+}
+
+// When the session a cache of pages was drawn for ends, in ms since the epoch: the latest end
+// its pages gave (each page carries its own, and an end only moves later); never for pages drawn
+// for nobody, and already past for a signed-in person's pages that do not say.
+async function sessionEnd(cache, key) {
+  if (key === CONFIG.anonymousKey) return Infinity;
+  let end = 0;
+  for (const response of await cache.matchAll()) {
+    end = Math.max(end, 1000 * Number(response.headers.get(CONFIG.endsHeader)) || 0);
+  }
+  return end;
+}
+
+// The kept pages and posters of a person whose session has ended (it expired: a sign-out
+// clears them itself) are deleted, so whoever uses the device next never sees them.
+async function forgetEnded() {
+  const names = (await caches.keys()).filter((name) => name.startsWith(PAGES_PREFIX));
+  for (const name of names) {
+    const key = name.slice(PAGES_PREFIX.length);
+    if ((await sessionEnd(await caches.open(name), key)) > Date.now()) continue;
+    if (currentKey === key) currentKey = null;
+    await Promise.all([caches.delete(name), caches.delete(POSTERS_PREFIX + key)]);
+  }
 }
 
 // Another person's kept pages and posters, or everyone's (except null): deleted.

@@ -38,5 +38,4 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 def sign_out(request: HttpRequest) -> HttpResponse:
     """Django's sign-out, plus: the browser deletes what it kept for this person offline."""
     response = LogoutView.as_view()(request)
-    response["Clear-Site-Data"] = '"cache", "storage"'
     return response

@@ -13,9 +13,11 @@ from django.views.decorators.http import require_GET
 
 from media.kinds import kinds_in_words
 from media.pwa import (
+    ANONYMOUS,
     CACHE_KEY_HEADER,
     MAX_POSTERS,
     POSTER_HOSTS,
+    SESSION_ENDS_HEADER,
     precache_files,
     service_worker_source,
     static_version,
@@ -71,6 +73,8 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         "precache": list(files.values()),
         "offlineUrl": resolve_url("media:offline"),
         "keyHeader": CACHE_KEY_HEADER,
+        "endsHeader": SESSION_ENDS_HEADER,
+        "anonymousKey": ANONYMOUS,
         "neverKept": [resolve_url("admin:index")],
         "posterHosts": list(POSTER_HOSTS),
         "maxPosters": MAX_POSTERS,
