@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -87,8 +88,10 @@ def test_backup_while_another_connection_keeps_writing_is_consistent(
     thread = threading.Thread(target=keep_writing)
     thread.start()
     try:
-        while len(written) < 50:  # the writer is well under way
-            threading.Event().wait(0.01)
+        deadline = time.monotonic() + 20
+        while len(written) < 50 and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the writer is well under way
+        assert len(written) >= 50, "the writer thread stopped or never started"
         before = len(written)
         call_command("backup", str(tmp_path / "b.sqlite3"), stdout=None)
         after = len(written)
