@@ -294,7 +294,8 @@ def open_imports() -> dict[str, int]:
 
 
 class Stats:
-    """Every answer's status (or "no answer") and time, shared by the client threads."""
+    """Every answer's status ("not connected": the server was down; "no answer": it died with
+    the request sent) and time, shared by the client threads."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -305,7 +306,7 @@ class Stats:
     def add(self, what: str, status, elapsed: float, expected: tuple) -> None:
         with self.lock:
             self.statuses[status] += 1
-            if status != "no answer":
+            if isinstance(status, int):
                 self.times.append(elapsed)
                 if status not in expected:
                     self.unexpected[f"{what} {status}"] += 1
@@ -328,6 +329,7 @@ class Client:
         self.import_step = "upload"
         self.import_deadline = 0.0
         self.import_blocked = False
+        self.sent = False  # whether the last request reached the server
 
     def request(self, what: str, method: str, url: str, expected=(200,), **kwargs):
         """The answer, or None when there was none (the server was down or died mid-answer)."""
@@ -337,8 +339,14 @@ class Client:
         if method == "POST":
             headers["X-CSRFToken"] = self.http.cookies.get("csrftoken", "")
         start = time.perf_counter()
+        self.sent = True
         try:
             response = self.http.request(method, url, headers=headers, **kwargs)
+        except (httpx.ConnectError, httpx.ConnectTimeout):
+            self.sent = False  # the server was down: the request never left
+            self.stats.add(what, "not connected", 0.0, expected)
+            time.sleep(0.05)
+            return None
         except httpx.HTTPError:
             self.stats.add(what, "no answer", 0.0, expected)
             time.sleep(0.05)
@@ -400,7 +408,8 @@ class Client:
             headers={"HX-Request": "true"} if htmx else {},
         )
         acknowledged = response is not None and response.status_code == (200 if htmx else 303)
-        self.ledger.record(f"save {pk}", intent == "save", acknowledged)
+        if self.sent:
+            self.ledger.record(f"save {pk}", intent == "save", acknowledged)
         if acknowledged:
             self.saved[pk] = intent == "save"
 
@@ -417,7 +426,8 @@ class Client:
             headers={"HX-Request": "true"} if htmx else {},
         )
         acknowledged = response is not None and response.status_code == (200 if htmx else 303)
-        self.ledger.record(f"track {pk}", value, acknowledged)
+        if self.sent:
+            self.ledger.record(f"track {pk}", value, acknowledged)
 
     def import_step_once(self) -> None:
         """One step of the person's import: upload, look at the preview, import, look at the
@@ -730,7 +740,7 @@ def run_one(options) -> dict:
     figures |= {
         "seconds": options.seconds,
         "clients": options.clients,
-        "requests": sum(statuses.values()),
+        "requests": sum(v for k, v in statuses.items() if k != "not connected"),
         "statuses": {str(k): v for k, v in sorted(statuses.items(), key=str)},
         "5xx": sum(v for k, v in statuses.items() if isinstance(k, int) and k >= 500),
         "unexpected": dict(stats.unexpected),
@@ -779,7 +789,7 @@ def table(runs: dict) -> str:
         return ", ".join(f"{k}: {v}" for k, v in figures["statuses"].items())
 
     row("load", lambda f: f"{f['seconds']:.0f} s, {f['clients']} clients")
-    row("requests", lambda f: f"{f['requests']:,}")
+    row("requests sent", lambda f: f"{f['requests']:,}")
     row("answers by status", statuses)
     row("5xx", lambda f: str(f["5xx"]))
     row(f'"{LOCKED}" in logs', lambda f: str(f["locked"]))
