@@ -47,6 +47,12 @@ test: $(VENV)/.installed-test chromium
 bench: $(VENV)/.installed wrk
 	DJANGO_SETTINGS_MODULE=bench.settings $(BIN)/python manage.py bench $(BENCH_ARGS)
 
+# Load and faults (issue 12): a minute of mixed load on the Procfile's gunicorn and worker,
+# SIGKILL mid-load, a wrong-password flood; SQLite and PostgreSQL. LOADFAULT_ARGS=--help
+.PHONY: loadfault
+loadfault: $(VENV)/.installed
+	$(BIN)/python bench/loadfault.py $(LOADFAULT_ARGS)
+
 # The load generator for `make bench`, from the system's packages.
 wrk:
 	@if command -v wrk >/dev/null; then \
