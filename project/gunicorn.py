@@ -6,13 +6,13 @@ few clients sending a request a byte at a time take every worker. Here each work
 serves connections from a pool of threads (gunicorn's `gthread` worker): a connection waits in
 the worker's poller, not in a thread, until it sends something, and between requests. Once a
 thread has a connection, it blocks on the client's socket for as long as the client takes to
-send its request, so `ThreadWorker` below adds deadlines to those reads: the request line and
-headers must be in within HEAD_TIMEOUT seconds, and a body must keep up at least
-BODY_MIN_RATE bytes a second after BODY_GRACE seconds. A client that misses one is
-disconnected and its thread is free again; a body cut short is an error for the view, never
-a shorter form. Not ASGI (exports stream from sync iterators, which ASGI would buffer whole)
-and not gevent (SQLite's locks would block every green thread at once). A reverse proxy in
-front (README, "Self-hosting") buffers whole requests itself and makes this moot.
+send its request, so `ThreadWorker` below puts deadlines on those reads: the request line and
+headers must be in within HEAD_TIMEOUT seconds, and a body within BODY_GRACE seconds plus one
+for each BODY_MIN_RATE bytes it declares. A client that misses one is disconnected and its
+thread is free again; a body cut short is an error for the view, never a shorter form.
+Not ASGI (exports stream from sync iterators, which ASGI would buffer whole) and not gevent
+(SQLite's locks would block every green thread at once). A reverse proxy in front (README,
+"Self-hosting") reads whole requests itself, and then these deadlines are a second line.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from gunicorn.http.unreader import SocketUnreader
 from gunicorn.workers import gthread
 
 # The deadlines on what a client sends, in seconds; a body also gets a second per
-# BODY_MIN_RATE bytes (a 20 MB import may take 20 minutes at that rate).
+# BODY_MIN_RATE bytes (a 20 MB import may take 21 minutes).
 HEAD_TIMEOUT = 10.0
 BODY_GRACE = 10.0
 BODY_MIN_RATE = 16 * 1024
