@@ -1,15 +1,17 @@
-# Shelf: `make run` serves the site and runs its worker, `make test` runs every test,
-# `make bench` measures it. Each sets itself up.
+# Shelf: `make run` serves the site and runs its worker, `make dev` does the same for
+# development, `make test` runs every test, `make bench` measures it. Each sets itself up.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Where `make run` and `make dev` listen: this machine only; HOST=0.0.0.0 for the local network.
+HOST ?= 127.0.0.1
 HTMX_VERSION := 4.0.1
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test bench lint chromium wrk htmx clean
+.PHONY: run dev prepare test bench lint chromium wrk htmx clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,18 +25,37 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --editable ".[test]"
 	touch $@ $(VENV)/.installed
 
-run: $(VENV)/.installed
-	DEBUG=1 $(BIN)/python manage.py migrate --no-input
-	DEBUG=1 $(BIN)/python manage.py createcachetable
-	DEBUG=1 $(BIN)/python manage.py collectstatic --no-input --verbosity 0
+# `make run` is Shelf as it runs at home: gunicorn (project/gunicorn.py, as the Procfile's
+# `web:`) with DEBUG off; `make dev` is Django's server, with DEBUG and reloading on changes.
+# Both keep a secret key in .secret_key (made on first run, never committed) unless SECRET_KEY
+# is set, and start the worker beside the server.
+run dev: export HOST := $(HOST)
+run dev: export PORT := $(PORT)
+run dev: export SECRET_KEY_FILE ?= $(CURDIR)/.secret_key
+run: export DEBUG := 0
+dev: export DEBUG := 1
+
+prepare: $(VENV)/.installed
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py createcachetable
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	@# It only adds titles that are missing, and a start never stops on it.
-	DEBUG=1 $(BIN)/python manage.py load_demo_catalog || echo "The demo catalog was not loaded (see above); Shelf starts without it." >&2
-	@# The worker runs in the background and stops with the web server: on Ctrl-C, or when
-	@# the server exits. --no-reload keeps it one process, so killing its pid ends it all.
-	DEBUG=1 $(BIN)/python manage.py worker --no-reload & worker=$$!; \
+	$(BIN)/python manage.py load_demo_catalog || echo "The demo catalog was not loaded (see above); Shelf starts without it." >&2
+	@$(BIN)/python manage.py startup_notes
+
+# The worker runs in the background and stops with the web server: on Ctrl-C, or when the
+# server exits. --no-reload keeps it one process, so killing its pid ends it all.
+run: prepare
+	$(BIN)/python manage.py worker --no-reload & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
 	trap 'exit 130' INT; trap 'exit 143' TERM; \
-	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	$(BIN)/gunicorn -c project/gunicorn.py project.wsgi
+
+dev: prepare
+	$(BIN)/python manage.py worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	trap 'exit 130' INT; trap 'exit 143' TERM; \
+	$(BIN)/python manage.py runserver $(if $(findstring :,$(HOST)),[$(HOST)],$(HOST)):$(PORT)
 
 test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check .

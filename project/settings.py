@@ -10,6 +10,9 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from project import selfhost
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -30,13 +33,33 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
 
 
+# ---- Server: debug mode, the secret key, the hosts served (issue 12, "server") ----
+# Off unless asked for: `make run` serves with it off, `make dev` turns it on.
 DEBUG = env_bool("DEBUG", False)
 
-# The fallback key is for development and tests only: `check --deploy` flags it
-# (security.W009), and the Procfile's release step refuses to deploy with it.
-SECRET_KEY = os.environ.get("SECRET_KEY") or "django-insecure-shelf-development-only"
+# SECRET_KEY, else the key kept in SECRET_KEY_FILE (`make run` and `make dev` point it at
+# .secret_key in the checkout, made on first use), else a development key for the tests, which
+# `check --deploy` flags (security.W009), so the Procfile's release step refuses to deploy it.
+if os.environ.get("SECRET_KEY"):
+    SECRET_KEY = os.environ["SECRET_KEY"]
+elif os.environ.get("SECRET_KEY_FILE"):
+    try:
+        SECRET_KEY = selfhost.secret_key_from_file(Path(os.environ["SECRET_KEY_FILE"]))
+    except selfhost.SecretKeyFileError as error:
+        raise ImproperlyConfigured(str(error)) from error
+else:
+    SECRET_KEY = "django-insecure-shelf-development-only"
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+# ALLOWED_HOSTS when set. Otherwise this machine's loopback names, and when the server listens
+# beyond them (HOST, as in `HOST=0.0.0.0 make run`), the names and addresses it has on the
+# network, worked out at start: never "*", which would let any site's DNS point at Shelf.
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS") or list(
+    dict.fromkeys(
+        ["localhost", "127.0.0.1", "[::1]"]
+        + (selfhost.network_hosts(os.environ["HOST"].strip()) if env_list("HOST") else [])
+    )
+)
+# ---- end of the server block ----
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -57,6 +80,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Server (issue 12): a body too large is refused unread; HEAD is answered as GET.
+    "project.middleware.RequestSizeMiddleware",
+    "project.middleware.HeadAsGetMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
