@@ -91,7 +91,7 @@ def content_security_policy() -> str:
 
 class SecurityHeadersMiddleware:
     """Adds the Content-Security-Policy and Permissions-Policy to every answer: pages,
-    fragments, errors, redirects, and (placed before WhiteNoise) static files, whose SVGs
+    fragments, errors, redirects (HTTPS ones too, as it comes first) and static files, whose SVGs
     could otherwise run script when opened on their own."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:

@@ -58,8 +58,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "media.security.SecurityHeadersMiddleware",  # CSP, Permissions-Policy: every answer, static too
     "django.middleware.security.SecurityMiddleware",
-    "media.security.SecurityHeadersMiddleware",  # CSP and Permissions-Policy, static files too
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
