@@ -169,6 +169,16 @@ def csp():
     assert not problems, "Content-Security-Policy violations:\n" + "\n".join(problems)
 
 
+def wait_until(page: Page, expression: str, arg=None, timeout: float = 10) -> None:
+    """`page.wait_for_function`, within the CSP: Playwright compiles that one's predicate with
+    eval inside the page, which the policy refuses (and the `csp` fixture reports), while
+    `page.evaluate` runs from outside the page's policy. Polls every 50 ms."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression, arg):
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {expression}"
+        page.wait_for_timeout(50)
+
+
 @dataclass
 class Visitor:
     page: Page
@@ -265,6 +275,8 @@ def providers(standin_server, settings):
     settings.JIKAN_API_URL = f"{standin_server.url}/jikan/v4"
     settings.TMDB_API_URL = f"{standin_server.url}/tmdb/3"
     settings.TMDB_API_KEY = "0123456789abcdef0123456789abcdef"
+    # Its posters come from its own address: the CSP's img-src must name it (defences).
+    settings.SHELF_IMAGE_HOSTS = [standin_server.url.split("//", 1)[1]]
     standin_server.requests.clear()
     standin_server.down = False
     return standin_server

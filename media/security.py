@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
 import unicodedata
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in
+from django.core.checks import Error, Tags, register
 from django.core.signals import setting_changed
 from django.db.models import Max, Q
 from django.dispatch import receiver
@@ -48,15 +50,35 @@ PERMISSIONS_POLICY = ", ".join(
 )
 
 
+# A CSP host source as SHELF_IMAGE_HOSTS may give it: a name, or *.name, and a port.
+HOST_SOURCE = re.compile(r"(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?")
+
+
 def image_hosts() -> list[str]:
-    """Where posters may come from: the providers' image hosts, and a TMDB image mirror if
-    one is configured. Bare host names, so an http:// poster still loads on a plain-HTTP
-    install (the browser upgrades it under HTTPS)."""
+    """Where posters may come from: the providers' image hosts, a TMDB image mirror if one is
+    configured, and SHELF_IMAGE_HOSTS. Bare host names, so an http:// poster still loads on a
+    plain-HTTP install (the browser upgrades it under HTTPS)."""
     hosts = list(POSTER_HOSTS)
-    mirror = urlsplit(settings.TMDB_IMAGE_URL).hostname
-    if mirror and mirror not in hosts:
-        hosts.append(mirror)
+    mirror = urlsplit(settings.TMDB_IMAGE_URL)
+    mirror_host = f"{mirror.hostname}:{mirror.port}" if mirror.port else mirror.hostname
+    for host in [mirror_host, *settings.SHELF_IMAGE_HOSTS]:
+        if host and HOST_SOURCE.fullmatch(host) and host not in hosts:
+            hosts.append(host)
     return hosts
+
+
+@register(Tags.security)
+def check_image_hosts(app_configs, **kwargs) -> list[Error]:
+    """SHELF_IMAGE_HOSTS goes into a header: each entry must be a host (and port), nothing more."""
+    return [
+        Error(
+            f"SHELF_IMAGE_HOSTS has {host!r}, which is not a host name (with an optional port).",
+            hint="Write host names only, comma-separated: images.example.org,cdn.example.net:8443",
+            id="shelf.E001",
+        )
+        for host in settings.SHELF_IMAGE_HOSTS
+        if not HOST_SOURCE.fullmatch(host)
+    ]
 
 
 def policy_directives() -> dict[str, list[str]]:
@@ -201,5 +223,5 @@ def forget_failures(sender, request: HttpRequest | None, user, **kwargs) -> None
 @receiver(setting_changed, dispatch_uid="media.security.policy_settings")
 def _policy_settings_changed(setting: str, **kwargs) -> None:
     # Tests change the settings the policy is drawn from; a deploy restarts the processes.
-    if setting in {"SECURE_SSL_REDIRECT", "TMDB_IMAGE_URL", "ROOT_URLCONF"}:
+    if setting in {"SECURE_SSL_REDIRECT", "TMDB_IMAGE_URL", "SHELF_IMAGE_HOSTS", "ROOT_URLCONF"}:
         content_security_policy.cache_clear()

@@ -219,6 +219,10 @@ AXES_VERBOSE = False
 # none, and the address is the connection's. Set it only when that many really do.
 SHELF_TRUSTED_PROXIES = env_int("SHELF_TRUSTED_PROXIES", 0)
 
+# Hosts posters may come from besides the providers' own (the CSP's img-src), comma-separated:
+# for a provider mirror or an image proxy.
+SHELF_IMAGE_HOSTS = env_list("SHELF_IMAGE_HOSTS")
+
 # Cookies: never readable by scripts (none of Shelf's reads the CSRF cookie: each form
 # carries its token), sent on top-level navigation from elsewhere but not on cross-site posts.
 SESSION_COOKIE_HTTPONLY = True

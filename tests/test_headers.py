@@ -129,6 +129,20 @@ def test_a_tmdb_image_mirror_is_allowed_for_posters(client, settings, db):
     assert "image.tmdb.org" in policy["img-src"]
 
 
+def test_more_image_hosts_come_from_the_settings_and_nothing_else_does(client, settings, db):
+    settings.SHELF_IMAGE_HOSTS = ["images.proxy.test:8443", "bad host; script-src *"]
+    policy = directives(client.get("/"))
+    assert "images.proxy.test:8443" in policy["img-src"]
+    assert policy["script-src"] == ["'self'"]
+    assert "script-src" not in " ".join(policy["img-src"])
+    # And `manage.py check` says which entry is wrong.
+    from media.security import check_image_hosts
+
+    [error] = check_image_hosts(None)
+    assert error.id == "shelf.E001"
+    assert "bad host; script-src *" in error.msg
+
+
 def test_under_https_insecure_requests_are_upgraded(client, settings, db):
     settings.SECURE_SSL_REDIRECT = True
     assert "upgrade-insecure-requests" in directives(client.get("/", secure=True))
