@@ -7,7 +7,9 @@ test-results/. The catalog is made per test with the ORM.
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,6 +120,65 @@ class Traffic:
             page.wait_for_event("requestfinished")
 
 
+class CspViolations(logging.Handler):
+    """Every Content-Security-Policy violation of a test: those the browser reported to the
+    live server (the policy's report-uri, logged by media.views.security; sent with JavaScript
+    on or off) and those it logged to a page's console (JavaScript on). The `csp` fixture
+    fails the test on any it did not `take`."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.reported: list[str] = []
+        self.logged: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.reported.append(record.getMessage())
+
+    def watch(self, page: Page) -> None:
+        page.on("console", self._on_console)
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            self.logged.append(message.text)
+
+    def take(self, count: int, timeout: float = 10) -> list[str]:
+        """Wait until the server has `count` reports, and take them (and the console's lines)
+        off the list: for a test that breaks the policy on purpose."""
+        deadline = time.monotonic() + timeout
+        while len(self.reported) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        taken = list(self.reported)
+        assert len(taken) >= count, taken
+        self.reported.clear()
+        self.logged.clear()
+        return taken
+
+
+@pytest.fixture(autouse=True)
+def csp():
+    """Fails any browser test on a CSP violation. Autouse, so it is set up first and checks
+    last, after the browser contexts have closed (and sent what they had to report)."""
+    violations = CspViolations()
+    logger = logging.getLogger("shelf.csp")
+    logger.addHandler(violations)
+    try:
+        yield violations
+    finally:
+        logger.removeHandler(violations)
+    problems = violations.reported + [f"console: {line}" for line in violations.logged]
+    assert not problems, "Content-Security-Policy violations:\n" + "\n".join(problems)
+
+
+def wait_until(page: Page, expression: str, arg=None, timeout: float = 10) -> None:
+    """`page.wait_for_function`, within the CSP: Playwright compiles that one's predicate with
+    eval inside the page, which the policy refuses (and the `csp` fixture reports), while
+    `page.evaluate` runs from outside the page's policy. Polls every 50 ms."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression, arg):
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {expression}"
+        page.wait_for_timeout(50)
+
+
 @dataclass
 class Visitor:
     page: Page
@@ -126,7 +187,7 @@ class Visitor:
 
 
 @pytest.fixture
-def visit(new_context):
+def visit(new_context, csp):
     """Open a fresh browser context and page: `visit(js=False, viewport=PHONE)`."""
 
     def _visit(*, js: bool = True, viewport: dict | None = None) -> Visitor:
@@ -137,6 +198,7 @@ def visit(new_context):
         page = context.new_page()
         traffic = Traffic()
         traffic.watch(page)
+        csp.watch(page)
         return Visitor(page, traffic, js)
 
     return _visit
@@ -213,6 +275,8 @@ def providers(standin_server, settings):
     settings.JIKAN_API_URL = f"{standin_server.url}/jikan/v4"
     settings.TMDB_API_URL = f"{standin_server.url}/tmdb/3"
     settings.TMDB_API_KEY = "0123456789abcdef0123456789abcdef"
+    # Its posters come from its own address: the CSP's img-src must name it (defences).
+    settings.SHELF_IMAGE_HOSTS = [standin_server.url.split("//", 1)[1]]
     standin_server.requests.clear()
     standin_server.down = False
     return standin_server

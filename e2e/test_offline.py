@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, Response, Route, expect
 
-from e2e.conftest import Entry
+from e2e.conftest import Entry, wait_until
 from e2e.test_journey import dashboard_entry, press, save_button, sign_up, unsave_button
 from media.models import SavedManga
 
@@ -42,7 +42,7 @@ QUEUE = "shelf-offline"
 
 def wait_for_worker(page: Page) -> None:
     """Wait until the service worker has taken control of the page."""
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_until(page, "navigator.serviceWorker.controller !== null")
 
 
 def page_caches(page: Page) -> dict[str, list[str]]:

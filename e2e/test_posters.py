@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.a11y import horizontal_overflow
-from e2e.conftest import DESKTOP, PHONE, Visitor
+from e2e.conftest import DESKTOP, PHONE, Visitor, wait_until
 from e2e.test_journey import JS_MODES, assert_same_document, mark_document
 from e2e.test_offline import go, wait_for_worker
 from e2e.test_tracking import sign_in
@@ -267,11 +267,9 @@ def test_a_saved_titles_poster_shows_offline(visit, live_server, member):
     sign_in(page, base, member, spirited.get_absolute_url())
     go(page, base + spirited.get_absolute_url())
     poster = page.locator("img.poster")
-    page.wait_for_function(
-        "img => img.complete && img.naturalWidth > 0", arg=poster.element_handle()
-    )
+    wait_until(page, "img => img.complete && img.naturalWidth > 0", poster.element_handle())
     # The service worker stores the poster after answering with it: wait until it has.
-    page.wait_for_function(POSTER_KEPT)
+    wait_until(page, POSTER_KEPT)
     names = page.evaluate("caches.keys()")
     kept = [name for name in names if name.startswith("shelf-posters-")]
     assert len(kept) == 1, names
@@ -283,7 +281,7 @@ def test_a_saved_titles_poster_shows_offline(visit, live_server, member):
     page.context.set_offline(True)
     go(page, base + spirited.get_absolute_url())
     expect(page.get_by_role("heading", level=1)).to_have_text(spirited.title)
-    page.wait_for_function("img => img.complete", arg=page.locator("img.poster").element_handle())
+    wait_until(page, "img => img.complete", page.locator("img.poster").element_handle())
     assert page.locator("img.poster").evaluate("img => img.naturalWidth") == 192
     page.context.set_offline(False)
 

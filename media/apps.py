@@ -16,3 +16,5 @@ class MediaConfig(AppConfig):
 
         user_logged_out.connect(forget_offline_copies, dispatch_uid="shelf.pwa.signed-out")
         user_logged_in.connect(remember_session_end, dispatch_uid="shelf.pwa.signed-in")
+        # Connects the sign-in receivers (media.security.forget_failures).
+        from media import security  # noqa: F401

@@ -7,6 +7,7 @@ SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL; README.md lists the rest.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -75,10 +76,12 @@ INSTALLED_APPS = [
     "template_partials",
     "django_tasks",
     "django_tasks_db",
+    "axes",  # sign-in throttling: see "Defences" below
     "media",
 ]
 
 MIDDLEWARE = [
+    "media.security.SecurityHeadersMiddleware",  # CSP, Permissions-Policy: every answer, static too
     "django.middleware.security.SecurityMiddleware",
     # Server (issue 12): a body too large is refused unread; HEAD is answered as GET.
     "project.middleware.RequestSizeMiddleware",
@@ -92,6 +95,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a lockout into a page
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -214,6 +218,46 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "media.views.accounts.csrf_failure"
+
+# --- Defences: sign-in throttling, headers, cookies (README.md, "Security") ---
+# django-axes counts failed sign-ins in the database, so every web process shares them. Five
+# failures for one account name (any case), or from one address, lock it for the cool-off;
+# a locked attempt is refused before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
+AXES_FAILURE_LIMIT = env_int("SHELF_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SHELF_LOGIN_COOLOFF_MINUTES", 15))
+# Attempts made while locked are refused, not counted: the lock ends when the page says.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# media.security.forget_failures clears the account's failures on success (not the address's).
+AXES_RESET_ON_SUCCESS = False
+AXES_USERNAME_CALLABLE = "media.security.username_key"
+AXES_CLIENT_IP_CALLABLE = "media.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "media.security.lockout_response"
+# No record of every successful sign-in: only failures are kept, and only for the cool-off.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# How many reverse proxies of ours stand in front (each appends to X-Forwarded-For); 0 means
+# none, and the address is the connection's. Set it only when that many really do.
+SHELF_TRUSTED_PROXIES = env_int("SHELF_TRUSTED_PROXIES", 0)
+
+# Hosts posters may come from besides the providers' own (the CSP's img-src), comma-separated:
+# for a provider mirror or an image proxy.
+SHELF_IMAGE_HOSTS = env_list("SHELF_IMAGE_HOSTS")
+
+# Cookies: never readable by scripts (none of Shelf's reads the CSRF cookie: each form
+# carries its token), sent on top-level navigation from elsewhere but not on cross-site posts.
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# --- end of defences ---
 
 LOGGING = {
     "version": 1,
