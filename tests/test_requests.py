@@ -20,6 +20,7 @@ from project.middleware import HeadAsGetMiddleware, largest_body
 # (the test fails on one that is not), so a new page is checked too.
 PAGE_ARGUMENTS = {
     "signup": {},
+    "csp_report": {},
     "login": {},
     "logout": {},
     "media:home": {},
