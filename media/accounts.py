@@ -138,6 +138,10 @@ class ResetForm(PasswordResetForm):
     """Django's reset form, but the mail is sent by the worker: the page answers as fast
     whether or not an account has the address, so its timing reveals nothing either."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = "E-mail"
+
     def save(self, domain_override=None, use_https=False, request=None, **kwargs):
         domain = domain_override or request.get_host()
         send_reset_mail.using(priority=RESET_MAIL_PRIORITY).enqueue(
