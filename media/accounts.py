@@ -87,7 +87,7 @@ class EmailForm(PasswordCheckForm):
     change the password without knowing it."""
 
     email = forms.EmailField(
-        label="E-mail",
+        label="E-mail address",
         required=False,
         max_length=254,
         help_text=EMAIL_HELP + " Leave it empty to remove it.",
