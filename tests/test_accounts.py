@@ -634,3 +634,27 @@ def test_delete_account_while_a_write_of_theirs_is_in_flight(user, items, locks_
     assert set(owned(user).values()) == {0}
     assert not User.objects.filter(pk=user.pk).exists()
     assert outcome and outcome[0] in {"committed", "IntegrityError", "OperationalError"}
+
+
+def test_the_admin_refuses_a_name_taken_in_another_case(client, user, other_user):
+    admin = User.objects.create_superuser("root", password=PASSWORD)
+    client.force_login(admin)
+    url = f"/admin/auth/user/{other_user.pk}/change/"
+    form = {
+        "username": "ADA",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "12:00:00",
+        "is_active": "on",
+    }
+    response = client.post(url, form)
+    assert response.status_code == 200
+    assert "That username is taken." in html(response)
+    other_user.refresh_from_db()
+    assert other_user.username == "grace"
+    response = client.post(url, {**form, "username": "GRACE"})  # a new case of one's own
+    assert response.status_code == 302
+    other_user.refresh_from_db()
+    assert other_user.username == "GRACE"
+    response = client.post("/admin/auth/user/add/", {"username": "Ada", "usable_password": "false"})
+    assert "That username is taken." in html(response) or "already exists" in html(response)
+    assert User.objects.count() == 3
