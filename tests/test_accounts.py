@@ -54,12 +54,13 @@ def test_account_page_shows_the_name_and_links_to_the_rest(auth_client, user):
     assert "<dd>ada</dd>" in page
     for link in ("/accounts/password/", "/export/", "/accounts/delete/"):
         assert f'href="{link}"' in page
-    assert ">E-mail</label>" in page
+    assert ">E-mail address</label>" in page
 
 
 def test_header_links_the_name_to_the_account_page(auth_client, client):
     page = html(auth_client.get("/"))
-    assert re.search(r'<a class="account-name" href="/accounts/">.*ada</a>', page)
+    link = '<a class="account-name" href="/accounts/" aria-label="Your account: ada">ada</a>'
+    assert link in page
     assert 'href="/accounts/"' not in html(client.get("/"))
 
 
