@@ -1,10 +1,16 @@
-"""Admin for the catalog and the saved tables, generated from the kinds registry."""
+"""Admin for the catalog and the saved tables, generated from the kinds registry; and users."""
 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import models
 
+from media.accounts import TAKEN
+from media.auth import user_named
 from media.kinds import KINDS
 
 
@@ -68,3 +74,24 @@ for kind in KINDS.values():
             },
         ),
     )
+
+
+# Accounts: renaming a person in the admin is refused, with the sign-up page's words, when the
+# new name is another account's in any case (the database would refuse it with an error).
+
+
+class UserChangeForm(auth_forms.UserChangeForm):
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        twin = user_named(username)
+        if twin is not None and twin.pk != self.instance.pk:
+            raise ValidationError(TAKEN, code="unique")
+        return username
+
+
+class UserAdmin(auth_admin.UserAdmin):
+    form = UserChangeForm
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), UserAdmin)

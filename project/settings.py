@@ -14,6 +14,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from project import selfhost
+from project.email_url import email_settings  # accounts
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -188,7 +189,33 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "media.auth.NotOnlyWhitespaceValidator"},  # accounts: eight spaces are no password
 ]
+
+# ---- Accounts (media.auth, media.accounts) ----
+# Usernames sign in in any case (migration 0011 makes them unique in any case, too).
+# SHELF_SIGNUPS=closed: nobody signs up; the admin creates accounts (manage.py createsuperuser,
+# then /admin/).
+SHELF_SIGNUPS = os.environ.get("SHELF_SIGNUPS", "open").strip().lower() or "open"
+if SHELF_SIGNUPS not in {"open", "closed"}:
+    raise ImproperlyConfigured(f"SHELF_SIGNUPS is 'open' or 'closed', not {SHELF_SIGNUPS!r}.")
+# Mail (password resets): EMAIL_URL, see project/email_url.py; the console by default, so a
+# reset link shows in the output of the process that sends it (the worker).
+_email = email_settings(os.environ.get("EMAIL_URL", ""))
+EMAIL_BACKEND = _email.pop("EMAIL_BACKEND")
+EMAIL_FILE_PATH = _email.pop("EMAIL_FILE_PATH", None)
+EMAIL_HOST = _email.pop("EMAIL_HOST", "localhost")
+EMAIL_PORT = _email.pop("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _email.pop("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.pop("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.pop("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.pop("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "").strip() or "shelf@localhost"
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Password reset links work for a day.
+PASSWORD_RESET_TIMEOUT = 24 * 60 * 60
+# ---- end of Accounts ----
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "media:saved"
@@ -224,8 +251,8 @@ CSRF_FAILURE_VIEW = "media.views.accounts.csrf_failure"
 # failures for one account name (any case), or from one address, lock it for the cool-off;
 # a locked attempt is refused before any password is checked.
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "axes.backends.AxesStandaloneBackend",  # first: a locked-out try never reaches a hasher
+    "media.auth.AnyCaseUsernameBackend",  # usernames in any case (accounts)
 ]
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks

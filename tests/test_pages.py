@@ -186,7 +186,7 @@ def test_signup_refuses_a_taken_username(client, user):
         {"username": "ADA", "password1": "a-long-passphrase", "password2": "a-long-passphrase"},
     )
     assert response.status_code == 400
-    assert "already exists" in response.content.decode()
+    assert "That username is taken." in response.content.decode()
 
 
 def test_login_page_and_bad_credentials(client, user):
