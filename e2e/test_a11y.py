@@ -263,7 +263,8 @@ def test_motion_stops_when_the_system_asks(motion, new_context, live_server, cat
 
 
 def test_screenshots_phone_and_desktop_light_and_dark(visit, live_server, member, providers):
-    """The README's pictures: home, an item, the dashboard and a search, 320 and 1280 px wide,
+    """The README's pictures: home, an item, the dashboard, a search, an import, the export and
+    the account page, 320 and 1280 px wide,
     in both themes, taken from the demo catalog with a few things saved and tracked."""
     base = live_server.url
     call_command("load_demo_catalog", stdout=StringIO())
@@ -315,6 +316,7 @@ def test_screenshots_phone_and_desktop_light_and_dark(visit, live_server, member
         "search": "/search/?q=naruto",  # MyAnimeList's results from the providers' stand-in
         "import": f"/import/{imp.pk}/",
         "export": "/export/",
+        "account": "/accounts/",
     }
     for name, path in shots.items():
         page.goto(base + path)
