@@ -81,6 +81,9 @@ RUN printf '%s\n' \
     && chmod 755 /usr/local/bin/shelf
 
 ENV DATABASE_URL=sqlite:////data/db.sqlite3
+# Without SECRET_KEY, a key of its own, made on first start and kept in the volume (never the
+# development key, and never one baked into the image).
+ENV SECRET_KEY_FILE=/data/.secret_key
 USER shelf
 EXPOSE 8000
 ENTRYPOINT ["/usr/local/bin/shelf"]

@@ -9,8 +9,8 @@ import time
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import PasswordResetForm, UserCreationForm
+from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, UserCreationForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, transaction
@@ -25,6 +25,9 @@ RESET_MAIL_PRIORITY = 20
 # Reset requests, counted in fixed windows of this many seconds, in the shared cache.
 RESET_WINDOW = 15 * 60
 RESET_LIMITS = {"address": 10, "email": 3}
+# New accounts from one address per window: each costs a password hash and a row.
+SIGNUP_LIMIT = 10
+LOCKED = "Too many wrong passwords: try again in a few minutes."
 
 
 def signups_open() -> bool:
@@ -64,20 +67,44 @@ class SignUpForm(UserCreationForm):
         return set(self.errors) == {"username"} and self.has_error("username", "unique")
 
 
+def confirm_password(request, user, password: str, wrong: str) -> None:
+    """Raise ValidationError(`wrong`) unless `password` is `user`'s. Checked the way signing in
+    checks it, so the sign-in throttle (django-axes) counts a wrong one and, once the account
+    is locked, refuses without running the hasher: a borrowed session cannot guess the
+    password here, nor a flood of posts slow the site down."""
+    found = authenticate(request, username=user.get_username(), password=password)
+    if getattr(request, "axes_locked_out", False):
+        raise ValidationError(LOCKED, code="locked")
+    if found is None or found.pk != user.pk:
+        raise ValidationError(wrong, code="password_incorrect")
+
+
 class PasswordCheckForm(forms.Form):
     """A form that asks for the person's current password before doing something."""
 
     password = password_field("Your password")
 
-    def __init__(self, user, *args, **kwargs):
-        self.user = user
+    def __init__(self, request, *args, **kwargs):
+        self.request, self.user = request, request.user
         super().__init__(*args, **kwargs)
 
     def clean_password(self):
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise ValidationError("That is not your password.", code="password_incorrect")
+        confirm_password(self.request, self.user, password, "That is not your password.")
         return password
+
+
+class ChangePasswordForm(PasswordChangeForm):
+    """Django's form, its old password checked as sign-in checks it (throttled)."""
+
+    def __init__(self, user, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self):
+        old = self.cleaned_data["old_password"]
+        confirm_password(self.request, self.user, old, self.error_messages["password_incorrect"])
+        return old
 
 
 class EmailForm(PasswordCheckForm):
@@ -171,6 +198,25 @@ def _counter(scope: str, value: str, window: int) -> str:
     return f"shelf:reset:{scope}:{digest}:{window}"
 
 
+def _count(scope: str, value: str, window: int) -> int:
+    key = _counter(scope, value, window)
+    cache.add(key, 0, RESET_WINDOW + 60)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired in between
+        cache.set(key, 1, RESET_WINDOW + 60)
+        return 1
+
+
+def signup_wait(address: str, now: float | None = None) -> int:
+    """Count one new account from `address`; the seconds to wait before the next is allowed,
+    0 when this one is (SIGNUP_LIMIT per window, shared by every process)."""
+    now = time.time() if now is None else now
+    window = int(now // RESET_WINDOW)
+    over = _count("signup", address, window) > SIGNUP_LIMIT
+    return math.ceil((window + 1) * RESET_WINDOW - now) if over else 0
+
+
 def reset_wait(address: str, email: str, now: float | None = None) -> int:
     """Count one reset request from `address` for `email`; the seconds to wait before the
     next is allowed, 0 when this one is. The counts live in the cache (the database's),
@@ -179,12 +225,5 @@ def reset_wait(address: str, email: str, now: float | None = None) -> int:
     window = int(now // RESET_WINDOW)
     over = False
     for scope, value in (("address", address), ("email", email.strip().casefold())):
-        key = _counter(scope, value, window)
-        cache.add(key, 0, RESET_WINDOW + 60)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired in between
-            cache.set(key, 1, RESET_WINDOW + 60)
-            count = 1
-        over = over or count > RESET_LIMITS[scope]
+        over = _count(scope, value, window) > RESET_LIMITS[scope] or over
     return math.ceil((window + 1) * RESET_WINDOW - now) if over else 0

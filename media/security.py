@@ -137,14 +137,28 @@ def client_ip(request: HttpRequest) -> str | None:
     remote = request.META.get("REMOTE_ADDR") or None
     proxies = settings.SHELF_TRUSTED_PROXIES
     if proxies <= 0:
-        return remote
+        return per_network(remote)
     hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     if len(hops) < proxies:
-        return remote
+        return per_network(remote)
     try:
-        return str(ipaddress.ip_address(hops[-proxies]))
+        return per_network(str(ipaddress.ip_address(hops[-proxies])))
     except ValueError:
-        return remote
+        return per_network(remote)
+
+
+def per_network(address: str | None) -> str | None:
+    """An IPv6 address stands for its /64: one home or one server gets a whole /64, so counting
+    each address apart would give a client millions of fresh starts. IPv4 stays as it is."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:  # ::ffff:192.0.2.7 is 192.0.2.7
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address)
 
 
 def username_key(request: HttpRequest, credentials: dict | None = None) -> str | None:
@@ -189,6 +203,13 @@ def lockout_response(
 
     until = lockout_until(request, credentials)
     seconds = max(1, math.ceil((until - timezone.now()).total_seconds()))
+    user = getattr(request, "user", None)
+    if original_response is not None and user is not None and user.is_authenticated:
+        # A signed-in person's password asked again (the e-mail, a new password, deleting the
+        # account): their own form, which says so, with the lockout's status.
+        original_response.status_code = 429
+        original_response["Retry-After"] = str(seconds)
+        return original_response
     minutes = math.ceil(seconds / 60)
     wait = "1 minute" if minutes == 1 else f"{minutes} minutes"
     message = (

@@ -3,8 +3,9 @@
 
 Slow clients. gunicorn's default (sync) worker gives a whole process to each connection, so a
 few clients sending a request a byte at a time take every worker. Here each worker process
-serves connections from a pool of threads (gunicorn's `gthread` worker): a connection waits in
-the worker's poller, not in a thread, until it sends something, and between requests. Once a
+serves connections from a pool of threads (gunicorn's `gthread` worker): a new connection that
+sends nothing holds a thread for 5 s at most and then waits in the worker's poller, as a
+kept-alive one does between requests. Once a
 thread has a connection, it blocks on the client's socket for as long as the client takes to
 send its request, so `ThreadWorker` below puts deadlines on those reads: the request line and
 headers must be in within HEAD_TIMEOUT seconds, and a body within BODY_GRACE seconds plus one

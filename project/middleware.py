@@ -38,7 +38,7 @@ class RequestSizeMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         declared = request.META.get("CONTENT_LENGTH", "").strip()
         if declared:
-            if not declared.isdigit():
+            if not (declared.isascii() and declared.isdigit()):
                 return refusal(400, "Bad request", "The request's Content-Length is not a number.")
             if int(declared) > self.limit:
                 return refusal(

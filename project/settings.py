@@ -235,7 +235,6 @@ STORAGES = {
 }
 
 # HTTPS is the platform's job; these switch on once it terminates TLS in front of us.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SESSION_COOKIE_SECURE = SECURE_SSL_REDIRECT
 CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT
@@ -271,6 +270,11 @@ AXES_VERBOSE = False
 # How many reverse proxies of ours stand in front (each appends to X-Forwarded-For); 0 means
 # none, and the address is the connection's. Set it only when that many really do.
 SHELF_TRUSTED_PROXIES = env_int("SHELF_TRUSTED_PROXIES", 0)
+# X-Forwarded-Proto says a request came over HTTPS only when something of ours in front writes
+# it: a proxy (SHELF_TRUSTED_PROXIES), or the platform that terminates TLS (which
+# SECURE_SSL_REDIRECT implies). Otherwise any client could claim HTTPS with it.
+if SHELF_TRUSTED_PROXIES > 0 or SECURE_SSL_REDIRECT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Hosts posters may come from besides the providers' own (the CSP's img-src), comma-separated:
 # for a provider mirror or an image proxy.
@@ -292,5 +296,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # httpx logs every request's URL at INFO, and a TMDB v3 key travels in the URL.
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+        # django-axes logs every sign-in at INFO; failures and lockouts are WARNING.
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -14,7 +14,7 @@ from django.contrib.auth.hashers import MD5PasswordHasher
 from django.core.management import call_command
 from django.test import Client, RequestFactory
 
-from media.security import client_ip, username_key
+from media.security import client_ip, per_network, username_key
 
 LOGIN = "/accounts/login/"
 RIGHT = "correct horse battery"  # the `user` fixture's password
@@ -218,7 +218,7 @@ def test_without_trusted_proxies_the_forwarded_header_is_ignored(settings):
         # The client wrote the left entry itself; our one proxy appended the right one.
         (1, "10.9.9.9, 203.0.113.5", "203.0.113.5"),
         (2, "10.9.9.9, 203.0.113.5, 172.16.0.2", "203.0.113.5"),
-        (1, "2001:db8::7", "2001:db8::7"),
+        (1, "2001:db8::7", "2001:db8::"),  # IPv6: its /64
         # Not an address, or fewer hops than proxies: the connection's address.
         (1, "not-an-ip", "192.0.2.1"),
         (1, "", "192.0.2.1"),
@@ -254,3 +254,67 @@ def test_username_key_ignores_case_width_and_spaces():
     assert username_key(request) == "ada"
     assert username_key(request, {"username": "Straße"}) == "strasse"
     assert username_key(request, {"username": "   "}) is None
+
+
+@pytest.mark.parametrize(
+    ("path", "fields"),
+    [
+        ("/accounts/delete/", {}),
+        ("/accounts/", {"email": "ada@example.com"}),
+        (
+            "/accounts/password/",
+            {"new_password1": "a new one 123", "new_password2": "a new one 123"},
+        ),
+    ],
+)
+def test_every_password_check_is_throttled_as_sign_in_is(user, path, fields):
+    """A borrowed session cannot guess the password on the forms that ask for it again, and a
+    flood of them runs no hasher once locked."""
+    client = Client(REMOTE_ADDR="192.0.2.11")
+    client.force_login(user)
+    field = "old_password" if path.endswith("password/") else "password"
+    for _ in range(LIMIT - 1):
+        response = client.post(path, {**fields, field: "wrong guess"})
+        assert response.status_code == 400
+        assert "Too many wrong passwords" not in response.content.decode()
+    assert AccessAttempt.objects.filter(username="ada").exists()
+    last = client.post(path, {**fields, field: "wrong guess"})
+    assert last.status_code == 429 and int(last["Retry-After"]) > 0
+    with mock.patch.object(MD5PasswordHasher, "verify", autospec=True) as verify:
+        locked = client.post(path, {**fields, field: RIGHT})
+    assert verify.call_count == 0
+    assert locked.status_code == 429
+    # Their own form says so (not the sign-in page), and they are still signed in.
+    assert "Too many wrong passwords: try again in a few minutes." in locked.content.decode()
+    assert "_auth_user_id" in client.session
+    assert get_user_model().objects.filter(username="ada", email="").exists()  # nothing done
+
+
+def test_sign_ups_from_one_address_are_limited(db):
+    client = Client(REMOTE_ADDR="192.0.2.12")
+    password = "a fine password 123"
+    for n in range(10):
+        form = {"username": f"member{n}", "password1": password, "password2": password}
+        assert client.post("/accounts/signup/", form).status_code == 303
+        client.logout()
+    form = {"username": "member10", "password1": password, "password2": password}
+    refused = client.post("/accounts/signup/", form)
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    assert "Too many accounts were made from this address just now" in refused.content.decode()
+    assert not get_user_model().objects.filter(username="member10").exists()
+    # Another address is not held up.
+    other = Client(REMOTE_ADDR="192.0.2.13")
+    assert other.post("/accounts/signup/", form).status_code == 303
+
+
+def test_an_ipv6_address_counts_by_its_64_network():
+    assert (
+        per_network("2001:db8:1:2:aaaa::1")
+        == per_network("2001:db8:1:2:bbbb::9")
+        == ("2001:db8:1:2::")
+    )
+    assert per_network("2001:db8:1:3::1") != per_network("2001:db8:1:2::1")
+    assert per_network("192.0.2.7") == "192.0.2.7"
+    assert per_network("::ffff:192.0.2.7") == "192.0.2.7"
+    assert client_ip(request_from("2001:db8:1:2:cccc::5")) == "2001:db8:1:2::"

@@ -206,7 +206,7 @@ def test_a_body_of_unknown_length_is_refused(db):
     assert "a Content-Length header" in response.content.decode()
 
 
-@pytest.mark.parametrize("length", ["-1", "12abc", "1e9"])
+@pytest.mark.parametrize("length", ["-1", "12abc", "1e9", "\u00b2", "\u0661\u0662"])
 def test_a_content_length_that_is_not_a_number_is_refused(db, length):
     response = post_declaring(Client(), "/accounts/login/", 0, CONTENT_LENGTH=length)
     assert response.status_code == 400

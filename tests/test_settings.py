@@ -17,6 +17,7 @@ PRODUCTION = {
     "SECURE_HSTS_SECONDS": "31536000",
     "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1",
     "SECURE_HSTS_PRELOAD": "1",
+    "SHELF_TRUSTED_PROXIES": "1",
 }
 
 
@@ -63,3 +64,26 @@ def test_a_key_kept_in_a_file_passes_the_release_check(tmp_path):
     result = check_deploy(settings)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / ".secret_key").exists()
+
+
+def proxy_ssl_header(overrides: dict[str, str]) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in PRODUCTION}
+    env.update(overrides)
+    code = "from django.conf import settings; print(settings.SECURE_PROXY_SSL_HEADER)"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]  # after the shell's "objects imported" line
+
+
+def test_x_forwarded_proto_is_believed_only_with_something_of_ours_in_front():
+    # Plain `make run` on a network: a client could otherwise claim HTTPS with the header.
+    assert proxy_ssl_header({}) == "None"
+    assert "HTTP_X_FORWARDED_PROTO" in proxy_ssl_header({"SHELF_TRUSTED_PROXIES": "1"})
+    assert "HTTP_X_FORWARDED_PROTO" in proxy_ssl_header({"SECURE_SSL_REDIRECT": "1"})

@@ -20,12 +20,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from media.accounts import (
     TAKEN,
+    ChangePasswordForm,
     DeleteAccountForm,
     EmailForm,
     ResetForm,
     SignUpForm,
     delete_account,
     reset_wait,
+    signup_wait,
     signups_open,
 )
 from media.auth import BACKEND
@@ -43,6 +45,18 @@ def signup(request: HtmxHttpRequest) -> HttpResponse:
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     form = SignUpForm(request.POST if request.method == "POST" else None)
     user, welcome = None, None
+    wait = signup_wait(client_ip(request) or "") if form.is_valid() else 0
+    if wait:
+        form.add_error(
+            None,
+            "Too many accounts were made from this address just now: "
+            f"try again in {math.ceil(wait / 60)} minutes.",
+        )
+        response = render(
+            request, "registration/signup.html", {"form": form, "next": next_url or ""}, status=429
+        )
+        response["Retry-After"] = str(wait)
+        return response
     if form.is_valid():
         username, password = form.cleaned_data["username"], form.cleaned_data["password1"]
         try:
@@ -78,7 +92,7 @@ def signup(request: HtmxHttpRequest) -> HttpResponse:
 def account(request: HttpRequest) -> HttpResponse:
     """The account page: who you are, your e-mail (changed here), and the way to the rest."""
     form = EmailForm(
-        request.user,
+        request,
         request.POST if request.method == "POST" else None,
         initial={"email": request.user.email},
     )
@@ -106,7 +120,7 @@ def account(request: HttpRequest) -> HttpResponse:
 def delete(request: HttpRequest) -> HttpResponse:
     """Delete the account and all that is in it, once the password is given again; then
     sign out as the Sign out button does (Django's logout, which clears the offline copies)."""
-    form = DeleteAccountForm(request.user, request.POST if request.method == "POST" else None)
+    form = DeleteAccountForm(request, request.POST if request.method == "POST" else None)
     if form.is_valid():
         name = request.user.get_username()
         delete_account(request.user)
@@ -131,7 +145,10 @@ class InvalidIs400:
 
 
 class PasswordChange(InvalidIs400, auth_views.PasswordChangeView):
-    pass
+    form_class = ChangePasswordForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
 
 
 class PasswordResetConfirm(InvalidIs400, auth_views.PasswordResetConfirmView):
