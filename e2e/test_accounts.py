@@ -1,5 +1,6 @@
 """Managing an account in a browser, by keyboard, with JavaScript on and off: change the
-password, reset a forgotten one by the mailed link, delete the account.
+password, reset a forgotten one by the mailed link, delete the account, set the e-mail; the
+same sign-up sent twice, and names in any case.
 
 The live server runs in the tests' process, so the reset mail lands in django.core.mail.outbox
 (the tests' settings send mail there), and the reset task runs as it is queued."""
@@ -153,3 +154,76 @@ def test_delete_the_account_after_the_password(js, visit, live_server, catalog, 
     assert not get_user_model().objects.filter(pk=member.pk).exists()
     assert not SavedMovie.objects.exists() and not SavedAnime.objects.exists()
     assert not unexpected(visitor, 400), visitor.traffic.problems
+
+
+@pytest.mark.parametrize("js", JS_MODES)
+def test_set_the_email_on_the_account_page(js, visit, live_server, member):
+    base = live_server.url
+    visitor: Visitor = visit(js=js)
+    page = visitor.page
+    sign_in(page, base, member, "/saved/")
+    open_account(page)
+    type_into(page, "E-mail address", "ada@example.com")
+    type_into(page, "Your password", "not-my-password")
+    page.keyboard.press("Enter")
+    expect(page.locator(".field-error")).to_have_text("That is not your password.")
+    member.refresh_from_db()
+    assert member.email == ""
+
+    page.get_by_label("E-mail address", exact=True).fill("ada@example.com")
+    type_into(page, "Your password", PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status").filter(has_text="e-mail")).to_contain_text(
+        "Your e-mail address is now ada@example.com."
+    )
+    member.refresh_from_db()
+    assert member.email == "ada@example.com"
+    assert not unexpected(visitor, 400), visitor.traffic.problems
+
+
+def fill_sign_up(page: Page, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/signup/")
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("Password confirmation", exact=True).fill(NEW_PASSWORD)
+
+
+@pytest.mark.parametrize("js", JS_MODES)
+def test_the_same_sign_up_twice_makes_one_account_and_names_sign_in_in_any_case(
+    js, visit, live_server, transactional_db
+):
+    """The sign-up form sent twice (here from two windows, both filled before either is sent)
+    makes one account: the second lands signed in to it. Then the name works in any case."""
+    base = live_server.url
+    first, second = visit(js=js), visit(js=js)
+    fill_sign_up(first.page, base, "Grace")
+    fill_sign_up(second.page, base, "Grace")
+    first.page.get_by_role("button", name="Create account").click()
+    expect(first.page).to_have_url(f"{base}/saved/")
+    second.page.get_by_role("button", name="Create account").click()
+    expect(second.page).to_have_url(f"{base}/saved/")
+    expect(second.page.get_by_role("status").first).to_contain_text(
+        "You already have this account, Grace: you are signed in."
+    )
+    assert get_user_model().objects.filter(username__iexact="grace").count() == 1
+
+    # Someone else cannot take the name in another case.
+    third = visit(js=js)
+    fill_sign_up(third.page, base, "GRACE")
+    third.page.get_by_label("Password", exact=True).fill("a-different-Passw0rd")
+    third.page.get_by_label("Password confirmation", exact=True).fill("a-different-Passw0rd")
+    third.page.get_by_role("button", name="Create account").click()
+    expect(third.page.locator(".field-error").first).to_have_text("That username is taken.")
+    assert get_user_model().objects.filter(username__iexact="grace").count() == 1
+
+    # Signing in takes the name in any case.
+    page = third.page
+    page.goto(f"{base}/accounts/login/?next=/saved/")
+    page.get_by_label("Username").fill("gRACE")
+    page.get_by_label("Password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page).to_have_url(f"{base}/saved/")
+    expect(page.get_by_role("link", name="Your account: Grace")).to_be_visible()
+    for visitor in (first, second):
+        assert not visitor.traffic.problems, visitor.traffic.problems
+    assert not unexpected(third, 400), third.traffic.problems
