@@ -253,7 +253,7 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: a locked-out try never reaches a hasher
     "media.auth.AnyCaseUsernameBackend",  # usernames in any case (accounts)
 ]
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_HANDLER = "media.axes_handler.RacingFailuresHandler"  # axes' own, retried on a race
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
 AXES_FAILURE_LIMIT = env_int("SHELF_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("SHELF_LOGIN_COOLOFF_MINUTES", 15))

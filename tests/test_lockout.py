@@ -318,3 +318,24 @@ def test_an_ipv6_address_counts_by_its_64_network():
     assert per_network("192.0.2.7") == "192.0.2.7"
     assert per_network("::ffff:192.0.2.7") == "192.0.2.7"
     assert client_ip(request_from("2001:db8:1:2:cccc::5")) == "2001:db8:1:2::"
+
+
+def test_a_failure_that_races_another_is_still_counted_and_never_a_500(client, user):
+    """The losing side of two failures racing for one new row (and a success deleting it in
+    between) meets the unique constraint once; it is counted again, not answered with 500."""
+    from axes.handlers.database import AxesDatabaseHandler
+    from django.db import IntegrityError
+
+    real = AxesDatabaseHandler.user_login_failed
+    raced = []
+
+    def racing(self, *args, **kwargs):
+        if not raced:
+            raced.append(True)
+            raise IntegrityError("duplicate key value violates unique constraint")
+        return real(self, *args, **kwargs)
+
+    with mock.patch.object(AxesDatabaseHandler, "user_login_failed", racing):
+        response = attempt(client, "ada")
+    assert raced and response.status_code == 200
+    assert AccessAttempt.objects.get(username="ada").failures_since_start == 1
