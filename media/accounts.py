@@ -129,16 +129,29 @@ class EmailForm(PasswordCheckForm):
         return email
 
 
+ONLY_ADMIN = (
+    "You are this Shelf's only administrator: make another account an administrator"
+    " (in the admin) before deleting this one."
+)
+
+
+class OnlyAdministrator(Exception):
+    """Deleting this account would leave Shelf without an administrator."""
+
+
+def is_only_admin(user, lock: bool = False) -> bool:
+    admins = get_user_model().objects.filter(is_superuser=True, is_active=True)
+    if lock:  # in the delete's transaction: two admins deleting themselves at once queue here
+        admins = admins.select_for_update()
+    others = [pk for pk in admins.values_list("pk", flat=True) if pk != user.pk]
+    return user.is_superuser and not others
+
+
 class DeleteAccountForm(PasswordCheckForm):
     def clean(self):
         data = super().clean()
-        admins = get_user_model().objects.filter(is_superuser=True, is_active=True)
-        if self.user.is_superuser and not admins.exclude(pk=self.user.pk).exists():
-            raise ValidationError(
-                "You are this Shelf's only administrator: make another account an administrator"
-                " (in the admin) before deleting this one.",
-                code="only_admin",
-            )
+        if is_only_admin(self.user):
+            raise ValidationError(ONLY_ADMIN, code="only_admin")
         return data
 
 
@@ -154,6 +167,8 @@ def delete_account(user) -> None:
         try:
             with transaction.atomic():
                 users.select_for_update().filter(pk=user.pk).first()
+                if is_only_admin(user, lock=True):  # checked again, under the lock
+                    raise OnlyAdministrator
                 users.filter(pk=user.pk).delete()
             return
         except OperationalError:

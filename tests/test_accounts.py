@@ -669,3 +669,23 @@ def test_the_admin_refuses_a_name_taken_in_another_case(client, user, other_user
     response = client.post("/admin/auth/user/add/", {"username": "Ada", "usable_password": "false"})
     assert "That username is taken." in html(response) or "already exists" in html(response)
     assert User.objects.count() == 3
+
+
+def test_the_last_two_administrators_cannot_both_go(client, db, monkeypatch):
+    """The only-administrator rule is checked again inside the delete's transaction: another
+    administrator deleting theirs after this form was checked does not leave Shelf without."""
+    root = User.objects.create_superuser("root", password=PASSWORD)
+    other = User.objects.create_superuser("root2", password=PASSWORD)
+    client.force_login(root)
+    real = accounts.delete_account
+
+    def after_the_other(user):
+        User.objects.filter(pk=other.pk).delete()  # the other one's delete, just before
+        return real(user)
+
+    monkeypatch.setattr(account_views, "delete_account", after_the_other)
+    response = client.post("/accounts/delete/", {"password": PASSWORD})
+    assert response.status_code == 400
+    assert "only administrator" in html(response)
+    assert User.objects.filter(pk=root.pk).exists()
+    assert signed_in_as(client) == root

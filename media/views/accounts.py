@@ -19,10 +19,12 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from media.accounts import (
+    ONLY_ADMIN,
     TAKEN,
     ChangePasswordForm,
     DeleteAccountForm,
     EmailForm,
+    OnlyAdministrator,
     ResetForm,
     SignUpForm,
     delete_account,
@@ -121,9 +123,15 @@ def delete(request: HttpRequest) -> HttpResponse:
     """Delete the account and all that is in it, once the password is given again; then
     sign out as the Sign out button does (Django's logout, which clears the offline copies)."""
     form = DeleteAccountForm(request, request.POST if request.method == "POST" else None)
+    deleted = False
     if form.is_valid():
+        try:
+            delete_account(request.user)
+            deleted = True
+        except OnlyAdministrator:  # another administrator deleted theirs a moment ago
+            form.add_error(None, ONLY_ADMIN)
+    if deleted:
         name = request.user.get_username()
-        delete_account(request.user)
         logout(request)
         messages.success(request, f"The account {name} and everything in it were deleted.")
         return see_other(reverse("media:home"))
