@@ -152,13 +152,14 @@ class OfflineCopiesMiddleware:
         if user is None:
             return response
         page = response.get("Content-Type", "").startswith("text/html")
+        kept = page and "HX-Request" not in request.headers  # the worker keeps pages, not fragments
         # A session about to be saved keeps its new end, whatever the answer.
         session = getattr(request, "session", None)
         saving = session is not None and (session.modified or settings.SESSION_SAVE_EVERY_REQUEST)
-        ends = session_ends(request) if page or saving else None
+        ends = session_ends(request) if kept or saving else None
         if not page:
             return response
-        if "HX-Request" not in request.headers:  # the worker keeps pages, never fragments
+        if kept:
             response.headers.setdefault(CACHE_KEY_HEADER, request_cache_key(request))
             if ends is not None:
                 response.headers.setdefault(SESSION_ENDS_HEADER, str(ends))
