@@ -13,7 +13,7 @@ import logging
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from media.kinds import Kind
@@ -91,17 +91,6 @@ def add_record(kind: Kind, record) -> tuple[CatalogItem, bool]:
     return item, True
 
 
-def tracked_most(kind: Kind, item: CatalogItem) -> dict[str, int]:
-    """For each total of `item`, the most progress anyone has tracked against it."""
-    counters = kind.saved_model.counters
-    if not counters:
-        return {}
-    found = kind.saved_model.objects.filter(**{kind.item_field: item}).aggregate(
-        **{counter.total: Max(counter.field) for counter in counters}
-    )
-    return {total: most for total, most in found.items() if most is not None}
-
-
 def apply_record(kind: Kind, item: CatalogItem, record) -> list[str]:
     """Bring `item` up to date with its provider's `record`; the names of the fields changed.
 
@@ -110,18 +99,20 @@ def apply_record(kind: Kind, item: CatalogItem, record) -> list[str]:
     someone has tracked is kept, and logged.
     """
     fields = record.catalog_fields()
-    most = tracked_most(kind, item)
+    most = kind.saved_model.tracked_most(item)
     changed = []
     for name, value in fields.items():
         if value in (None, "", []) or getattr(item, name) == value:
             continue
-        if name in most and value < most[name]:
+        kept = item.within_tracked(name, value, most)
+        if kept != value:
             logger.warning(
-                "Kept %s of %s %s (pk %s) at %s: %s says %s, below the %s someone tracked",
-                name, kind.key, item.title, item.pk, getattr(item, name),
-                record.provider, value, most[name],
+                "Kept %s of %s %s (pk %s) at %s: %s says %s, below what someone tracked (%s)",
+                name, kind.key, item.title, item.pk, kept, record.provider, value, most[name],
             )  # fmt: skip
-            continue
+            if kept == getattr(item, name):
+                continue
+            value = kept
         if name in item.external_id_fields and name != item.provider_id_field:
             clash = kind.item_model.objects.filter(**{name: value}).exclude(pk=item.pk)
             if clash.exists():

@@ -104,7 +104,7 @@ class TrackingForm(forms.ModelForm):
         data = super().clean()
         saved = self.instance
         status, total = data.get("status"), saved.total
-        progress = data.get(saved.progress_field)
+        progress = saved.progress_of(data)
         if (
             "status" in self.changed_data
             and status not in (None, "", Status.COMPLETED)

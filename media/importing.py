@@ -298,7 +298,7 @@ def _match_one(row: dict, known: dict, providers: _Providers) -> dict:
         return {"item": item.pk}
     why = providers.down.get(kind.provider.name)
     if why is None:
-        place, what = kind.provider.name, kind.label.lower()
+        place, what = kind.provider.name, kind.label_in_text
         if row["ids"] and not _by_title_allowed(row):
             ids = ", ".join(f"{name} {value}" for name, value in row["ids"].items())
             why = f"Neither {place} nor this Shelf has the {what} with this id ({ids})."
@@ -492,7 +492,7 @@ def file_values(kind: Kind, row: Row, item) -> tuple[dict, list[str]]:
             if total is not None and number > total:
                 notes.append(
                     f"{counter.unit.many.capitalize()} capped at {total}, the "
-                    f"{kind.label.lower()}'s total (the file says {number})."
+                    f"{kind.label_in_text}'s total (the file says {number})."
                 )
                 number = total
             values[counter.field] = number

@@ -21,6 +21,8 @@ from media.models import (
     SavedItem,
     SavedManga,
     SavedMovie,
+    SavedShow,
+    Show,
 )
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
@@ -42,6 +44,16 @@ class Kind:
         from media.providers import PROVIDERS  # the providers read settings, not the registry
 
         return PROVIDERS[self.provider_key]
+
+    @property
+    def label_in_text(self) -> str:
+        """The label inside a sentence: "movie", "TV show"."""
+        return lowercase(self.label)
+
+    @property
+    def plural_in_text(self) -> str:
+        """The plural inside a sentence: "movies", "TV shows"."""
+        return lowercase(self.plural)
 
     @property
     def item_field(self) -> str:
@@ -66,6 +78,7 @@ KINDS: dict[str, Kind] = {
         Kind("movie", "movies", "Movie", "Movies", Movie, SavedMovie, "tmdb"),
         Kind("anime", "anime", "Anime", "Anime", Anime, SavedAnime, "jikan"),
         Kind("manga", "manga", "Manga", "Manga", Manga, SavedManga, "jikan"),
+        Kind("show", "tv", "TV show", "TV shows", Show, SavedShow, "tmdb"),
     )
 }
 KINDS_BY_SLUG: dict[str, Kind] = {kind.slug: kind for kind in KINDS.values()}
@@ -73,8 +86,13 @@ KINDS_BY_SLUG: dict[str, Kind] = {kind.slug: kind for kind in KINDS.values()}
 
 def kinds_in_words() -> str:
     """The kinds as a phrase: "movies, anime and manga"."""
-    words = [kind.plural.lower() for kind in KINDS.values()]
+    words = [kind.plural_in_text for kind in KINDS.values()]
     return " and ".join(filter(None, [", ".join(words[:-1]), words[-1]]))
+
+
+def lowercase(words: str) -> str:
+    """Words in lowercase, but for a word that is all capitals: "TV shows"."""
+    return " ".join(word if word.isupper() else word.lower() for word in words.split())
 
 
 class KindConverter:

@@ -277,6 +277,14 @@ class CatalogItem(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def within_tracked(self, name: str, value, most: dict):
+        """What a refresh may set `name` to, given `value` from the provider and the most
+        anyone tracked (`SavedItem.tracked_most`): a total that would drop below someone's
+        progress stays as it is."""
+        if name in most and value < most[name]:
+            return getattr(self, name)
+        return value
+
     @classmethod
     def scale_facts(cls, rng: random.Random) -> dict:
         """Made-up facts for the benchmark's scale data; an unknown total now and then."""
@@ -417,6 +425,11 @@ class SavedItem(models.Model):
     tracking_fields: ClassVar[list[str]]  # what the person edits, in form order
     panel_template: ClassVar[str] = "media/panels/counters.html"  # its tracking panel
     rewatch_word: ClassVar[str] = "rewatched"  # "reread" for what is read; as `rewatches` says
+    # Database guards beyond the counters' (`media.triggers`): (progress field, the item's
+    # total field) pairs, and (season field, episode field, the item's seasons field) for a
+    # kind whose progress is an episode of a season.
+    bounds: ClassVar[tuple[tuple[str, str], ...]] = ()
+    per_season: ClassVar[tuple[str, str, str] | None] = None
 
     # When it was saved: now, or the date an imported list gives (not auto_now_add, which
     # would overwrite it).
@@ -470,6 +483,20 @@ class SavedItem(models.Model):
     @property
     def total(self) -> int | None:
         return getattr(self.item, self.counters[0].total)
+
+    def progress_of(self, values: dict):
+        """The progress that tracking `values` (a form's, by field name) would give."""
+        return values.get(self.progress_field)
+
+    @classmethod
+    def tracked_most(cls, item: CatalogItem) -> dict:
+        """For each total of `item`, the most progress anyone has tracked against it."""
+        if not cls.counters:
+            return {}
+        found = cls.objects.filter(**{cls.item_field: item}).aggregate(
+            **{counter.total: models.Max(counter.field) for counter in cls.counters}
+        )
+        return {total: most for total, most in found.items() if most is not None}
 
     @property
     def at_end(self) -> bool:
@@ -835,6 +862,354 @@ class SavedManga(StartedFinished, SavedItem):
             dates_constraint("manga"),
         ]
         indexes = saved_indexes("manga")
+
+
+# TV shows: seasons of episodes; progress is a season and an episode in it.
+
+SEASONS = Unit("season", "seasons")
+SPECIALS = 0  # the season number providers give specials, kept apart from the count
+COUNT_MAX = 32767  # a PositiveSmallIntegerField's ceiling
+
+
+def validate_seasons(value) -> None:
+    """A show's seasons: a list of {"number": N, "episodes": M}, each number once."""
+    message = 'Enter a list of seasons, such as [{"number": 1, "episodes": 10}].'
+    if not isinstance(value, list):
+        raise ValidationError(message)
+    numbers = set()
+    for season in value:
+        if (
+            not isinstance(season, dict)
+            or set(season) != {"number", "episodes"}
+            or not all(
+                isinstance(season[key], int) and not isinstance(season[key], bool) for key in season
+            )
+            or not 0 <= season["number"] <= COUNT_MAX
+            or not 0 <= season["episodes"] <= COUNT_MAX
+        ):
+            raise ValidationError(message)
+        if season["number"] in numbers:
+            raise ValidationError(f"Season {season['number']} is listed twice.")
+        numbers.add(season["number"])
+
+
+class Show(CatalogItem):
+    kind_key = "show"
+    facts = (Fact("season_count", SEASONS, (1, 10)), Fact("episodes", EPISODES, (6, 200)))
+    provider_id_field = "tmdb_id"
+    external_id_fields = ("tmdb_id", "imdb_id")
+    release_labels = {
+        "finished": "Ended",
+        "releasing": "Returning series",
+        "upcoming": "In production",
+    }
+
+    seasons = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_seasons],
+        help_text='Each season and its episodes, as a JSON list: [{"number": 1, "episodes": 10}]'
+        "; season 0 holds the specials. The two totals follow it.",
+    )
+    season_count = models.PositiveSmallIntegerField(
+        "seasons",
+        null=True,
+        blank=True,
+        help_text="Regular seasons (specials are not one); empty while unknown.",
+    )
+    episodes = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Episodes of the regular seasons; empty while unknown."
+    )
+    tmdb_id = models.PositiveIntegerField(
+        "TMDB id", null=True, blank=True, unique=True, help_text="Empty for a local title."
+    )
+    imdb_id = models.CharField(
+        "IMDb id",
+        max_length=12,
+        null=True,
+        blank=True,
+        unique=True,
+        validators=[RegexValidator(r"^tt\d{7,10}$", "An IMDb id looks like tt0903747.")],
+    )
+
+    class Meta(CatalogItem.Meta):
+        verbose_name = "TV show"
+        constraints = catalog_constraints("show", "tmdb_id")
+        indexes = catalog_indexes("show")
+
+    @property
+    def regular_seasons(self) -> list[tuple[int, int]]:
+        """(number, episodes) of each regular season, in order: specials left out."""
+        seasons = self.seasons if isinstance(self.seasons, list) else []
+        return sorted(
+            (season["number"], season["episodes"])
+            for season in seasons
+            if isinstance(season, dict) and season.get("number", SPECIALS) != SPECIALS
+        )
+
+    @property
+    def specials(self) -> int | None:
+        """How many specials it has (season 0), None when it lists none."""
+        for season in self.seasons if isinstance(self.seasons, list) else []:
+            if isinstance(season, dict) and season.get("number") == SPECIALS:
+                return season.get("episodes")
+        return None
+
+    def episodes_in(self, number: int) -> int | None:
+        """The episodes of season `number`, None while unknown."""
+        return dict(self.regular_seasons).get(number)
+
+    def episodes_before(self, number: int) -> int:
+        """The episodes of the regular seasons before season `number`."""
+        return sum(episodes for season, episodes in self.regular_seasons if season < number)
+
+    def fill_totals(self) -> None:
+        """The season count and the episodes, from the seasons when they are known."""
+        regular = self.regular_seasons
+        if regular:
+            self.season_count = regular[-1][0]
+            self.episodes = sum(episodes for _, episodes in regular) or None
+
+    def clean(self) -> None:
+        """The totals follow the seasons, and no season drops below what someone tracked."""
+        if isinstance(self.seasons, list):
+            try:
+                validate_seasons(self.seasons)
+            except ValidationError:
+                pass  # the field's own validation says it
+            else:
+                self.fill_totals()
+        super().clean()
+        if self.pk is None:
+            return
+        errors = []
+        for season, most in self.saves.model.most_per_season(self).items():
+            episodes = self.episodes_in(season)
+            if episodes is not None and episodes < most:
+                errors.append(
+                    f"Someone has tracked {EPISODES.count(most)} of season {season}: "
+                    f"it cannot have fewer."
+                )
+        if errors:
+            raise ValidationError({"seasons": errors})
+
+    def save(self, *args, **kwargs) -> None:
+        self.fill_totals()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "seasons" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "season_count", "episodes"}
+        super().save(*args, **kwargs)
+
+    def within_tracked(self, name: str, value, most: dict):
+        """A refresh's `value` for `name`, kept within what people tracked: a season that
+        shrank below someone's progress keeps its count (the rest of the news is taken)."""
+        if name != "seasons" or not isinstance(value, list):
+            return super().within_tracked(name, value, most)
+        tracked = most.get("seasons", {})
+        kept = []
+        for season in value:
+            at_least = tracked.get(season.get("number"), 0) if isinstance(season, dict) else 0
+            if isinstance(season, dict) and isinstance(season.get("episodes"), int):
+                season = {**season, "episodes": max(season["episodes"], at_least)}
+            kept.append(season)
+        listed = {season.get("number") for season in kept if isinstance(season, dict)}
+        for number in sorted(tracked):
+            if number not in listed and (old := dict(self.regular_seasons).get(number)):
+                kept.append({"number": number, "episodes": old})  # a tracked season stays
+        return sorted(kept, key=lambda season: season.get("number", 0))
+
+    @classmethod
+    def scale_facts(cls, rng: random.Random) -> dict:
+        if rng.random() < 0.1:
+            return {"seasons": [], "season_count": None, "episodes": None}
+        seasons = [
+            {"number": number, "episodes": rng.randint(6, 24)}
+            for number in range(1, rng.randint(1, 8) + 1)
+        ]
+        if rng.random() < 0.2:
+            seasons.insert(0, {"number": SPECIALS, "episodes": rng.randint(1, 5)})
+        regular = [season["episodes"] for season in seasons if season["number"] != SPECIALS]
+        return {"seasons": seasons, "season_count": len(regular), "episodes": sum(regular)}
+
+
+class SavedShow(StartedFinished, SavedItem):
+    """A show's progress is the last episode watched, as a season and an episode in it:
+    season 0 with episode 0 is "not started" (specials are not on the way through)."""
+
+    item_field = "show"
+    progress_field = "episode_progress"
+    bounds = (("season_progress", "season_count"),)
+    per_season = ("season_progress", "episode_progress", "seasons")
+    panel_template = "media/panels/seasons.html"
+    tracking_fields = [
+        "season_progress", "episode_progress", "status", "score",
+        "started", "finished", "rewatches", "note",
+    ]  # fmt: skip
+
+    user = user_field("saved_shows")
+    show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="saves")
+    season_progress = models.PositiveSmallIntegerField(
+        "season", default=0, help_text="The season of the last episode watched; 0 before any."
+    )
+    episode_progress = models.PositiveSmallIntegerField(
+        "episode", default=0, help_text="The last episode watched in that season."
+    )
+
+    class Meta:
+        verbose_name = "saved TV show"
+        constraints = [
+            *saved_constraints("show", "show"),
+            models.CheckConstraint(
+                condition=Q(season_progress__gt=0) | Q(episode_progress=0),
+                name="saved_show_episode_needs_season",
+            ),
+            dates_constraint("show"),
+        ]
+        indexes = saved_indexes("show")
+
+    @classmethod
+    def most_per_season(cls, show: Show) -> dict[int, int]:
+        """For each season of `show`, the furthest episode anyone has tracked in it."""
+        found = (
+            cls.objects.filter(show=show, episode_progress__gt=0)
+            .values("season_progress")
+            .annotate(most=models.Max("episode_progress"))
+        )
+        return {row["season_progress"]: row["most"] for row in found}
+
+    @classmethod
+    def tracked_most(cls, item: Show) -> dict:
+        found = cls.objects.filter(show=item).aggregate(most=models.Max("season_progress"))
+        most: dict = {"seasons": cls.most_per_season(item)}
+        if found["most"]:
+            most["season_count"] = found["most"]
+        return most
+
+    @property
+    def position(self) -> tuple[int, int]:
+        return self.season_progress, self.episode_progress
+
+    @property
+    def progress(self) -> int:
+        """Episodes watched in all: the seasons before this one, and this one's so far."""
+        return self.watched_at(self.season_progress, self.episode_progress)
+
+    def watched_at(self, season: int, episode: int) -> int:
+        if not season:
+            return 0
+        return self.show.episodes_before(season) + episode
+
+    def progress_of(self, values: dict) -> int | None:
+        season, episode = values.get("season_progress"), values.get("episode_progress")
+        if season is None or episode is None:
+            return None
+        return self.watched_at(int(season), int(episode))
+
+    @property
+    def total(self) -> int | None:
+        return self.show.episodes
+
+    @property
+    def shown_season(self) -> int:
+        """The season the panel names: the first regular one before anything is watched."""
+        if self.season_progress:
+            return self.season_progress
+        regular = self.show.regular_seasons
+        return regular[0][0] if regular else 1
+
+    @property
+    def progress_summary(self) -> str:
+        """ "S2 · E5 of 10": the season, the episode, and that season's episodes."""
+        season = self.shown_season
+        episodes = self.show.episodes_in(season)
+        of = f" of {episodes}" if episodes is not None else ""
+        return f"S{season} · E{self.episode_progress}{of}"
+
+    @property
+    def next_position(self) -> tuple[int, int] | None:
+        """Where +1 goes: the next episode, or the first of the next season that has any
+        once this one is done; None at the end."""
+        season, episode = self.position
+        regular = self.show.regular_seasons
+        if season:
+            episodes = self.show.episodes_in(season)
+            if episodes is None or episode < episodes:
+                return season, episode + 1
+        later = [number for number, episodes in regular if number > season and episodes]
+        if later:
+            return later[0], 1
+        if not regular and not season:
+            return 1, 1  # seasons unknown yet: start the first
+        return None
+
+    def at_end_message(self) -> str:
+        return (
+            f"{self.item.title} is at its last episode ({self.progress_summary}), which is "
+            "completed: go back an episode to give it another status."
+        )
+
+    def clean(self) -> None:
+        """The season must be one of the show's, the episode within that season's."""
+        errors: dict = {}
+        try:
+            super().clean()
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        progress_errors = errors.keys() & {"season_progress", "episode_progress"}
+        if self.show_id is not None and not progress_errors:
+            show, season, episode = self.show, self.season_progress, self.episode_progress
+            if season == 0 and episode:
+                errors["season_progress"] = ["Choose the season of that episode."]
+            elif show.season_count is not None and season > show.season_count:
+                errors["season_progress"] = [
+                    f"{show.title} has {SEASONS.count(show.season_count)}: "
+                    f"enter a season from 1 to {show.season_count}."
+                ]
+            elif (
+                season
+                and (episodes := show.episodes_in(season)) is not None
+                and (episode > episodes)
+            ):
+                errors["episode_progress"] = [
+                    f"Season {season} of {show.title} has {EPISODES.count(episodes)}: "
+                    f"enter a number from 0 to {episodes}."
+                ]
+        if errors:
+            raise ValidationError(errors)
+
+    def mark_complete(self) -> None:
+        done = [(number, episodes) for number, episodes in self.show.regular_seasons if episodes]
+        if done:
+            self.season_progress, self.episode_progress = done[-1]
+
+    def reconcile(self, changed) -> None:
+        changed = set(changed)
+        if "season_progress" in changed:
+            changed.add(self.progress_field)  # a season moved is progress moved
+        super().reconcile(changed)
+
+    @classmethod
+    def scale_tracking(cls, item: CatalogItem, rng: random.Random, when: datetime) -> dict:
+        status = rng.choices(Status.values, weights=(40, 25, 25, 5, 5))[0]
+        values: dict = {"status": status, "score": rng.choice((None, None, *range(1, 11)))}
+        regular = [(n, e) for n, e in item.regular_seasons if e]
+        if status == Status.PLANNED:
+            position = (0, 0)
+        elif status == Status.COMPLETED and regular:
+            position = regular[-1]
+        elif regular:
+            season, episodes = rng.choice(regular)
+            position = (season, rng.randint(1, episodes))
+            if position == regular[-1]:
+                position = (season, episodes - 1) if episodes > 1 else (0, 0)
+        else:
+            position = (1, rng.randint(1, 12))
+            if status == Status.COMPLETED:
+                values["status"] = Status.IN_PROGRESS  # no known end: it cannot be completed
+        if position == (0, 0) and values["status"] != Status.PLANNED:
+            values["status"] = Status.PLANNED
+        values["season_progress"], values["episode_progress"] = position
+        return values
 
 
 # Beside the saved tables.

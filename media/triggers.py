@@ -37,6 +37,9 @@ class KindTables:
     item_table: str  # "media_anime"
     item_column: str  # the saved table's foreign key to the item: "anime_id"
     bounds: tuple[tuple[str, str], ...] = ()  # (progress column, the item's total column)
+    # (season column, episode column, the item's seasons column: a JSON list of
+    # {"number": N, "episodes": M}) for a kind whose progress is an episode of a season
+    per_season: tuple[tuple[str, str, str], ...] = ()
 
     @classmethod
     def of(cls, kind) -> KindTables:
@@ -49,8 +52,19 @@ class KindTables:
             item_table=item.db_table,
             item_column=saved.get_field(kind.item_field).column,
             bounds=tuple(
-                (saved.get_field(c.field).column, item.get_field(c.total).column)
-                for c in kind.saved_model.counters
+                (saved.get_field(progress).column, item.get_field(total).column)
+                for progress, total in [
+                    *((c.field, c.total) for c in kind.saved_model.counters),
+                    *kind.saved_model.bounds,
+                ]
+            ),
+            per_season=tuple(
+                (
+                    saved.get_field(season).column,
+                    saved.get_field(episode).column,
+                    item.get_field(seasons).column,
+                )
+                for season, episode, seasons in filter(None, [kind.saved_model.per_season])
             ),
         )
 
@@ -97,13 +111,55 @@ def _guards(tables: KindTables):
         )
 
 
+def _season_episodes(vendor: str, seasons: str, season: str) -> str:
+    """SQL for the episodes of season `season` in the JSON list `seasons` (NULL if unlisted)."""
+    if vendor == "postgresql":
+        return (
+            f"(SELECT (s.value->>'episodes')::integer FROM jsonb_array_elements({seasons}) AS s"
+            f" WHERE (s.value->>'number')::integer = {season} LIMIT 1)"
+        )
+    return (
+        f"(SELECT json_extract(s.value, '$.episodes') FROM json_each({seasons}) AS s"
+        f" WHERE json_extract(s.value, '$.number') = {season} LIMIT 1)"
+    )
+
+
+def _season_guards(tables: KindTables, vendor: str):
+    """(name, table, events, condition that refuses the row, message), two per season
+    bound: an episode may not pass its season's episodes, and a season's episodes may not
+    drop below an episode already tracked in it."""
+    saved, item = tables.saved_table, tables.item_table
+    for season, episode, seasons in tables.per_season:
+        of_item = f"(SELECT {seasons} FROM {item} WHERE id = NEW.{tables.item_column})"
+        yield (
+            f"{saved}_{episode}_within_season",
+            saved,
+            ["INSERT", "UPDATE"],
+            f"NEW.{episode} > {_season_episodes(vendor, of_item, f'NEW.{season}')}",
+            f"{episode} is past the episodes of its season in {item}.{seasons}",
+        )
+        yield (
+            f"{item}_{seasons}_cover_progress",
+            item,
+            [f"UPDATE OF {seasons}"],
+            f"EXISTS (SELECT 1 FROM {saved} AS t WHERE t.{tables.item_column} = NEW.id"
+            f" AND t.{episode} > {_season_episodes(vendor, f'NEW.{seasons}', f't.{season}')})",
+            f"{item}.{seasons} drops a season below an episode already tracked in {saved}",
+        )
+
+
+def _all_guards(tables: KindTables, vendor: str):
+    yield from _guards(tables)
+    yield from _season_guards(tables, vendor)
+
+
 def _sqlite_name(name: str, event: str) -> str:
     return f"{name}_{event.split()[0].lower()}"
 
 
 def create_progress_guards(schema_editor, tables: KindTables) -> None:
     vendor = schema_editor.connection.vendor
-    for name, table, events, refused, message in _guards(tables):
+    for name, table, events, refused, message in _all_guards(tables, vendor):
         if vendor == "postgresql":
             body = (
                 f"IF {refused} THEN\n"
@@ -121,7 +177,7 @@ def create_progress_guards(schema_editor, tables: KindTables) -> None:
 
 def drop_progress_guards(schema_editor, tables: KindTables) -> None:
     vendor = schema_editor.connection.vendor
-    for name, table, events, _, _ in _guards(tables):
+    for name, table, events, _, _ in _all_guards(tables, vendor):
         if vendor == "postgresql":
             _drop_postgresql_trigger(schema_editor, name, table)
         elif vendor == "sqlite":
@@ -383,7 +439,7 @@ def expected_objects(tables: KindTables, vendor: str) -> dict[str, set[str]]:
     saved, item = tables.saved_table, tables.item_table
     found: dict[str, set[str]] = {}
     guards = set()
-    for name, _, events, _, _ in _guards(tables):
+    for name, _, events, _, _ in _all_guards(tables, vendor):
         if vendor == "sqlite":
             guards |= {_sqlite_name(name, event) for event in events}
         else:

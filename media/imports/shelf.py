@@ -75,7 +75,7 @@ def _row(entry, number: int) -> Row:
     for name, value in ids.items():
         if name not in kind.item_model.external_id_fields:
             known = ", ".join(kind.item_model.external_id_fields) or "none"
-            refuse(f"a {kind.label.lower()} has no id “{name}” (its ids: {known})")
+            refuse(f"a {kind.label_in_text} has no id “{name}” (its ids: {known})")
         _checked(kind.item_model, name, value, refuse)
     tracking = entry.get("tracking", {})
     if not isinstance(tracking, dict):

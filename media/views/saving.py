@@ -43,7 +43,7 @@ def save(request: HtmxHttpRequest, kind: Kind, pk: int) -> HttpResponse:
     if not request.user.is_authenticated:
         item = find_item(kind, pk)
         if item is None:
-            raise Http404(f"No {kind.label.lower()} {pk}.")
+            raise Http404(f"No {kind.label_in_text} {pk}.")
         return login_first(request, item)
 
     form = SaveForm(request.POST)
@@ -67,7 +67,7 @@ def save(request: HtmxHttpRequest, kind: Kind, pk: int) -> HttpResponse:
                 restore_item(request.user, kind, item, form.cleaned_data["removal"])
             ]
     if item is None:
-        raise Http404(f"No {kind.label.lower()} {pk}.")
+        raise Http404(f"No {kind.label_in_text} {pk}.")
     news = news.format(item.title)
     next_url = safe_next(request, request.POST.get("next"))
     context = {

@@ -161,7 +161,7 @@ def add(request: HtmxHttpRequest, kind: Kind) -> HttpResponse:
             {
                 "title": "Not found",
                 "message": (
-                    f"{provider.name} has no {kind.label.lower()} with the id {provider_id}."
+                    f"{provider.name} has no {kind.label_in_text} with the id {provider_id}."
                 ),
             },
             status=404,

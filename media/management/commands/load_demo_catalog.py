@@ -68,7 +68,7 @@ class Command(BaseCommand):
         except (OSError, ValueError) as error:
             raise CommandError(f"Cannot read the demo catalog {path}: {error}") from error
         if not isinstance(rows, list):
-            raise CommandError(f"{path}: expected a list of {kind.plural.lower()}.")
+            raise CommandError(f"{path}: expected a list of {kind.plural_in_text}.")
         return rows
 
     def checked(self, kind: Kind, entries: list) -> list[CatalogItem]:
