@@ -107,7 +107,7 @@ def apply_record(kind: Kind, item: CatalogItem, record) -> list[str]:
         kept = item.within_tracked(name, value, most)
         if kept != value:
             logger.warning(
-                "Kept %s of %s %s (pk %s) at %s: %s says %s, below what someone tracked (%s)",
+                "Kept %s of %s %s (pk %s) at %s: %s says %s, below the %s someone tracked",
                 name, kind.key, item.title, item.pk, kept, record.provider, value, most[name],
             )  # fmt: skip
             if kept == getattr(item, name):

@@ -173,6 +173,25 @@ class JSONArray(Func):
         return self.as_sql(compiler, connection, function="JSON_BUILD_ARRAY", **extra_context)
 
 
+class JSONValue(Func):
+    """A JSON column inside `JSONArray` as JSON, not as the text SQLite keeps it in (so an
+    item's list, such as a show's seasons, comes back a list on both databases)."""
+
+    function = "JSON"
+    output_field = JSONField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return compiler.compile(self.source_expressions[0])
+
+
+def _read(kind: Kind, lookup: str):
+    """What the feed's JSON array holds for the column at `lookup` of `kind`'s rows."""
+    field = kind.saved_model._meta.get_field(lookup.split("__")[0])
+    if "__" in lookup:
+        field = field.related_model._meta.get_field(lookup.split("__")[1])
+    return JSONValue(F(lookup)) if isinstance(field, JSONField) else F(lookup)
+
+
 @cache
 def _columns(kind: Kind) -> list[tuple[str, str]]:
     """(column, lookup) of what the feed reads of each row of `kind`: the whole saved row, and
@@ -196,7 +215,7 @@ def _rows(kind: Kind, sort: Sort):
             feed_sort=sort.expression(),
             feed_rank=Value(rank),
             feed_id=F("id"),
-            feed_row=JSONArray(*(F(lookup) for _, lookup in _columns(kind))),
+            feed_row=JSONArray(*(_read(kind, lookup) for _, lookup in _columns(kind))),
         )
         .order_by()
         .values_list(*KEY_COLUMNS, "feed_row")

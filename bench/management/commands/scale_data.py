@@ -171,7 +171,7 @@ class Command(BaseCommand):
 
     def fill_catalog(self, kind: Kind, size: int, rng: random.Random, stream) -> list:
         """Insert `size` items of `kind` (ignoring titles already there); return their rows."""
-        progress = Progress(kind.plural.lower(), size, stream)
+        progress = Progress(kind.plural_in_text, size, stream)
         for start in range(0, size, BATCH):
             batch = [
                 kind.item_model(
@@ -186,8 +186,8 @@ class Command(BaseCommand):
                 item.fill_search_text()  # what save() does, and bulk_create skips
             kind.item_model.objects.bulk_create(batch, ignore_conflicts=True)
             progress.advance(len(batch))
-        fields = ["id", "title", *(counter.total for counter in kind.saved_model.counters)]
-        return list(kind.item_model.objects.only(*fields).order_by("id"))
+        # What scale_tracking reads: the facts and what goes with them (a show's seasons).
+        return list(kind.item_model.objects.defer("synopsis", "search_text").order_by("id"))
 
     def make_people(self, crowd: int):
         User = get_user_model()

@@ -1,0 +1,288 @@
+"""What is special to TV shows: seasons (specials apart), progress as a season and an episode,
++1 rolling over into the next season, and the database's per-season guards."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import DataError, IntegrityError, transaction
+
+from media.catalog import apply_record
+from media.kinds import KINDS
+from media.models import SavedShow, Show, Status
+from media.providers import Record
+from tests.conftest import HTMX
+
+SHOW = KINDS["show"]
+
+
+def seasons(*episodes: int, specials: int | None = None) -> list[dict]:
+    """Seasons 1..n with these episodes, and season 0 when there are specials."""
+    listed = [{"number": 0, "episodes": specials}] if specials is not None else []
+    return listed + [{"number": n, "episodes": e} for n, e in enumerate(episodes, start=1)]
+
+
+@pytest.fixture
+def show(db) -> Show:
+    return Show.objects.create(title="Fawlty Towers", year=1975, seasons=seasons(6, 6, specials=2))
+
+
+@pytest.fixture
+def saved(user, show) -> SavedShow:
+    return SavedShow.objects.create(user=user, show=show)
+
+
+def track(client, show, htmx=True, **values):
+    """Posts tracking values; with only=..., just those fields (as the +1 button does)."""
+    data = {key: str(value) for key, value in values.items() if key != "only"}
+    data["only"] = values.get("only", [])
+    return client.post(f"/track/show/{show.pk}/", data, **(HTMX if htmx else {}))
+
+
+def plus_one(client, saved, htmx=True):
+    season, episode = saved.next_position
+    return track(
+        client,
+        saved.show,
+        htmx,
+        only=["season_progress", "episode_progress"],
+        season_progress=season,
+        episode_progress=episode,
+    )
+
+
+def refused(queryset, **values) -> bool:
+    try:
+        with transaction.atomic():
+            queryset.update(**values)
+    except (IntegrityError, DataError):
+        return True
+    return False
+
+
+# The catalog: seasons, and the totals that follow them.
+
+
+def test_totals_follow_the_seasons_with_specials_kept_apart(show):
+    assert (show.season_count, show.episodes, show.specials) == (2, 12, 2)
+    assert show.regular_seasons == [(1, 6), (2, 6)]
+    assert show.fact_texts == ["2 seasons", "12 episodes"]
+    show.seasons = seasons(6, 6, 7)
+    show.save(update_fields=["seasons"])
+    show.refresh_from_db()
+    assert (show.season_count, show.episodes) == (3, 19)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"number": 1},
+        [{"number": 1}],
+        [{"number": 1, "episodes": "6"}],
+        [{"number": 1, "episodes": -1}],
+        [{"number": 1, "episodes": 6, "extra": 1}],
+        [{"number": 1, "episodes": 6}, {"number": 1, "episodes": 3}],
+    ],
+)
+def test_seasons_of_the_wrong_shape_are_refused_with_a_message(show, value):
+    show.seasons = value
+    with pytest.raises(ValidationError) as error:
+        show.full_clean()
+    assert "seasons" in error.value.message_dict
+
+
+def test_unknown_seasons_leave_the_totals_unknown(db):
+    show = Show.objects.create(title="Announced", year=2026)
+    assert (show.season_count, show.episodes, show.specials) == (None, None, None)
+
+
+# Progress: a season and an episode.
+
+
+def test_the_panel_reads_season_episode_and_the_seasons_episodes(saved):
+    assert saved.progress_summary == "S1 · E0 of 6"
+    saved.season_progress, saved.episode_progress = 2, 5
+    assert saved.progress_summary == "S2 · E5 of 6"
+    assert (saved.progress, saved.total) == (11, 12)
+
+
+def test_plus_one_rolls_over_into_the_next_season_and_stops_at_the_end(saved):
+    assert saved.next_position == (1, 1)
+    saved.season_progress, saved.episode_progress = 1, 6
+    assert saved.next_position == (2, 1)
+    saved.season_progress, saved.episode_progress = 2, 6
+    assert saved.next_position is None
+
+
+def test_plus_one_skips_a_season_without_episodes_yet(user):
+    show = Show.objects.create(title="Gap", year=2020, seasons=seasons(2, 0, 3))
+    saved = SavedShow(user=user, show=show, season_progress=1, episode_progress=2)
+    assert saved.next_position == (3, 1)
+
+
+def test_plus_one_goes_on_while_a_seasons_episodes_are_unknown(user):
+    show = Show.objects.create(title="Unknown", year=2020)
+    saved = SavedShow(user=user, show=show)
+    assert saved.next_position == (1, 1)
+    saved.season_progress, saved.episode_progress = 1, 40
+    assert saved.next_position == (1, 41)
+    assert saved.progress_summary == "S1 · E40"
+
+
+def test_a_position_outside_the_show_is_refused_with_messages(saved):
+    saved.season_progress, saved.episode_progress = 3, 1
+    with pytest.raises(ValidationError) as error:
+        saved.full_clean()
+    assert error.value.message_dict["season_progress"] == [
+        "Fawlty Towers has 2 seasons: enter a season from 1 to 2."
+    ]
+    saved.season_progress, saved.episode_progress = 2, 7
+    with pytest.raises(ValidationError) as error:
+        saved.full_clean()
+    assert error.value.message_dict["episode_progress"] == [
+        "Season 2 of Fawlty Towers has 6 episodes: enter a number from 0 to 6."
+    ]
+    saved.season_progress, saved.episode_progress = 0, 3
+    with pytest.raises(ValidationError) as error:
+        saved.full_clean()
+    assert "season_progress" in error.value.message_dict
+
+
+# The database guards, whatever the path of the write.
+
+
+def test_the_database_keeps_progress_within_the_seasons_and_the_show(saved, show):
+    rows = SavedShow.objects.filter(pk=saved.pk)
+    assert refused(rows, season_progress=1, episode_progress=7)  # past season 1's 6
+    assert refused(rows, season_progress=3, episode_progress=1)  # past the show's 2 seasons
+    assert refused(rows, season_progress=0, episode_progress=1)  # an episode of no season
+    assert not refused(rows, season_progress=2, episode_progress=6)
+    # A season's episodes, and the season count, may not drop below what is tracked.
+    shows = Show.objects.filter(pk=show.pk)
+    assert refused(shows, seasons=seasons(6, 5))
+    assert refused(shows, season_count=1)
+    assert not refused(shows, seasons=seasons(5, 6, 8))  # another season may shrink
+
+
+def test_the_database_refuses_a_new_row_past_its_season(user, show):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SavedShow.objects.create(user=user, show=show, season_progress=1, episode_progress=9)
+
+
+# Tracking through the site.
+
+
+def test_plus_one_across_a_season_boundary_then_to_the_end_completes(auth_client, saved):
+    saved.season_progress, saved.episode_progress = 1, 6
+    saved.save()
+    response = plus_one(auth_client, saved)
+    assert response.status_code == 200
+    assert "S2 · E1 of 6" in response.text
+    saved.refresh_from_db()
+    assert (saved.position, saved.status) == ((2, 1), Status.IN_PROGRESS)
+    saved.episode_progress = 5
+    saved.save()
+    response = plus_one(auth_client, saved, htmx=False)
+    assert response.status_code == 303
+    saved.refresh_from_db()
+    assert (saved.position, saved.status) == ((2, 6), Status.COMPLETED)
+    page = auth_client.get(saved.show.get_absolute_url())
+    assert "S2 · E6 of 6" in page.text and "Completed" in page.text
+    assert f'id="plus-show-{saved.show.pk}"' not in page.text
+
+
+def test_plus_one_posted_twice_moves_one_episode(auth_client, saved):
+    for _ in range(2):
+        track(
+            auth_client,
+            saved.show,
+            only=["season_progress", "episode_progress"],
+            season_progress=1,
+            episode_progress=1,
+        )
+    saved.refresh_from_db()
+    assert saved.position == (1, 1)
+
+
+def test_completing_moves_to_the_last_episode_and_going_back_reopens(auth_client, saved):
+    response = track(auth_client, saved.show, only=["status"], status="completed")
+    assert response.status_code == 200
+    saved.refresh_from_db()
+    assert (saved.position, saved.status) == ((2, 6), Status.COMPLETED)
+    assert "S2 · E6 of 6" in response.text
+    assert f'id="plus-show-{saved.show.pk}"' not in response.text  # nothing after the end
+    track(
+        auth_client,
+        saved.show,
+        only=["season_progress", "episode_progress"],
+        season_progress=2,
+        episode_progress=5,
+    )
+    saved.refresh_from_db()
+    assert (saved.position, saved.status) == ((2, 5), Status.IN_PROGRESS)
+
+
+def test_another_status_at_the_last_episode_is_refused(auth_client, saved):
+    saved.season_progress, saved.episode_progress, saved.status = 2, 6, Status.COMPLETED
+    saved.save()
+    response = track(auth_client, saved.show, only=["status"], status="on_hold")
+    assert response.status_code == 422
+    assert "go back an episode" in response.text
+    saved.refresh_from_db()
+    assert saved.status == Status.COMPLETED
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_a_wrong_episode_is_422_by_its_field_and_changes_nothing(auth_client, saved, htmx):
+    response = track(
+        auth_client, saved.show, htmx, season_progress=1, episode_progress=9, status="planned"
+    )
+    assert response.status_code == 422
+    assert "Season 1 of Fawlty Towers has 6 episodes: enter a number from 0 to 6." in (
+        response.text
+    )
+    saved.refresh_from_db()
+    assert saved.position == (0, 0)
+
+
+def test_the_dashboard_lists_shows_with_their_position(auth_client, saved):
+    saved.season_progress, saved.episode_progress, saved.status = 2, 3, Status.IN_PROGRESS
+    saved.save()
+    page = auth_client.get("/saved/?kind=show")
+    assert page.status_code == 200
+    assert "Fawlty Towers" in page.text and "S2 · E3 of 6" in page.text
+    assert f'id="plus-show-{saved.show.pk}"' in page.text
+
+
+def test_the_list_lives_at_tv(client, show):
+    page = client.get("/tv/")
+    assert page.status_code == 200
+    assert "Fawlty Towers" in page.text
+    assert "TV shows" in page.text
+
+
+# A refresh keeps a season that shrank below what someone tracked.
+
+
+def test_a_refresh_takes_new_seasons_but_keeps_a_tracked_season_that_shrank(saved, show, caplog):
+    saved.season_progress, saved.episode_progress = 2, 6
+    saved.save()
+    show.tmdb_id = 2
+    show.save()
+    record = Record(
+        provider="tmdb",
+        kind="show",
+        ids={"tmdb_id": 2},
+        title="Fawlty Towers",
+        year=1975,
+        totals={"seasons": seasons(6, 4, 8, specials=3), "season_count": 3, "episodes": 18},
+    )
+    with caplog.at_level(logging.WARNING, logger="shelf.catalog"):
+        changed = apply_record(SHOW, show, record)
+    show.refresh_from_db()
+    assert "seasons" in changed
+    assert show.seasons == seasons(6, 6, 8, specials=3)  # season 2 kept at 6
+    assert (show.season_count, show.episodes, show.specials) == (3, 20, 3)
+    assert any("Kept seasons of show Fawlty Towers" in r.getMessage() for r in caplog.records)
