@@ -246,6 +246,13 @@ class CatalogItem(models.Model):
     def track_url(self) -> str:
         return kind_url("media:track", self.kind_key, self.pk)
 
+    parts_label: ClassVar[str] = ""  # what its page calls the parts it lists: "Seasons"
+
+    @property
+    def parts(self) -> list[str]:
+        """What its page lists under `parts_label` (a show's seasons), in words: none here."""
+        return []
+
     @property
     def fact_texts(self) -> list[str]:
         """Its known facts in words: ["120 chapters", "6 volumes"]."""
@@ -946,6 +953,19 @@ class Show(CatalogItem):
             for season in seasons
             if isinstance(season, dict) and season.get("number", SPECIALS) != SPECIALS
         )
+
+    parts_label = "Seasons"
+
+    @property
+    def parts(self) -> list[str]:
+        """Each season and its episodes, then the specials: "Season 1: 7 episodes"."""
+        found = [
+            f"Season {number}: {EPISODES.count(episodes)}"
+            for number, episodes in self.regular_seasons
+        ]
+        if self.specials:
+            found.append(f"Specials: {self.specials} (not counted in the episodes)")
+        return found
 
     @property
     def specials(self) -> int | None:

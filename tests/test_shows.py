@@ -286,3 +286,11 @@ def test_a_refresh_takes_new_seasons_but_keeps_a_tracked_season_that_shrank(save
     assert show.seasons == seasons(6, 6, 8, specials=3)  # season 2 kept at 6
     assert (show.season_count, show.episodes, show.specials) == (3, 20, 3)
     assert any("Kept seasons of show Fawlty Towers" in r.getMessage() for r in caplog.records)
+
+
+def test_the_page_lists_the_seasons_and_the_specials_apart(client, show):
+    page = client.get(show.get_absolute_url()).text
+    assert "2 seasons · 12 episodes" in page
+    assert "<summary>Seasons</summary>" in page
+    assert "<li>Season 1: 6 episodes</li>" in page and "<li>Season 2: 6 episodes</li>" in page
+    assert "<li>Specials: 2 (not counted in the episodes)</li>" in page
