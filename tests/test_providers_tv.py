@@ -714,3 +714,40 @@ def test_a_refresh_without_seasons_erases_none(network, tmdb_key):
 def tmdb_search_record(network):
     network.get(url__startswith=f"{TMDB_URL}/search/tv").respond(json=built("tmdb_tv_search"))
     return tmdb.search("show", "breaking")[0]
+
+
+# The browser tests' stand-in (e2e/standin.py) answers TMDB's TV paths from these bodies.
+
+
+@pytest.fixture
+def standin(settings, tmdb_key):
+    from e2e.standin import StandIn
+
+    server = StandIn().start()
+    settings.TMDB_API_URL = f"{server.url}/tmdb/3"
+    settings.TMDB_IMAGE_URL = f"{server.url}/images/t/p"  # TMDB gives paths, not addresses
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_standin_finds_adds_and_finds_by_imdb_id_a_show(standin):
+    found = tmdb.search("show", "breaking bad")
+    assert [(r.provider_id, r.title) for r in found] == [(1396, "Breaking Bad")]
+    assert found[0].poster_url == f"{standin.url}/images/t/p/w342/ggFHVNu6YYI5L9pCfOacjizRGt.jpg"
+    assert httpx.get(found[0].poster_url).headers["Content-Type"] == "image/png"
+    assert [r.title for r in tmdb.search("show", "break")] == ["Breaking Bad", "Prison Break"]
+    assert tmdb.search("show", "naruto") == []
+
+    record = tmdb.fetch("show", 1396)
+    assert record.totals["seasons"] == BREAKING_BAD_SEASONS
+    assert record.ids == {"tmdb_id": 1396, "imdb_id": "tt0903747"}
+    assert tmdb.fetch("show", 2288).title == "Prison Break"  # from the search: no seasons
+    with pytest.raises(NotFound):
+        tmdb.fetch("show", 1)
+
+    assert tmdb.find_imdb("tt0903747", kind_key="show").provider_id == 1396
+    assert tmdb.find_imdb("tt0000001", kind_key="show") is None
+    assert tmdb.find_imdb("tt0903747", kind_key="movie") is None
+    assert tmdb.search("movie", "rrrrrrr")[0].title == "RRRrrrr!!!"  # movies as before
+    assert any(path.startswith("/tmdb/3/tv/1396?") for path in standin.requests)
