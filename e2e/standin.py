@@ -4,9 +4,11 @@ It listens on 127.0.0.1 and answers the providers' documented paths with the rec
 bodies in tests/fixtures/providers/ (see tests/fixtures/SOURCES.md): a search answers with
 the recorded search's entries whose titles contain the query; a title's own page answers
 with its recorded detail, or with its entry from a recorded search (Jikan and TMDB list a
-title in a search with the fields of its detail that Shelf reads). Poster URLs are pointed
-at the stand-in, which answers every image with one small PNG, so no test reaches the
-real image hosts.
+title in a search with the fields of its detail that Shelf reads). TV shows answer from
+TMDB's TV bodies, which were built by hand (SOURCES.md): /search/tv, /tv/{id} (Breaking
+Bad's details with its seasons; another show of the search has none) and /find/{IMDb id}
+with its `tv_results`. Poster URLs are pointed at the stand-in, which answers every image
+with one small PNG, so no test reaches the real image hosts.
 """
 
 from __future__ import annotations
@@ -40,6 +42,11 @@ class StandIn(ThreadingHTTPServer):
             "manga": (_load("jikan_manga_search.json"), _load("jikan_manga_detail.json")),
         }
         self.tmdb = (_load("tmdb_search_movie.json"), _load("tmdb_movie_details.json"))
+        self.tmdb_tv = (
+            _load("tmdb_tv_search.json"),
+            _load("tmdb_tv_details.json"),
+            _load("tmdb_tv_find.json"),
+        )
 
     @property
     def url(self) -> str:
@@ -100,6 +107,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _tmdb(self, rest: list[str], query: dict) -> None:
         search, detail = self.server.tmdb
+        if rest[:1] in (["tv"], ["find"]) or rest == ["search", "tv"]:
+            return self._tmdb_tv(rest, query)
         if rest == ["search", "movie"]:
             found = [
                 movie
@@ -111,6 +120,24 @@ class _Handler(BaseHTTPRequestHandler):
             for movie in [detail, *search["results"]]:
                 if movie["id"] == int(rest[1]):
                     return self._json(200, movie)
+        return self._json(404, {"status_code": 34, "status_message": "not found"})
+
+    def _tmdb_tv(self, rest: list[str], query: dict) -> None:
+        search, detail, find = self.server.tmdb_tv
+        if rest == ["search", "tv"]:
+            found = [
+                show
+                for show in search["results"]
+                if _matches(query.get("query", ""), show["name"], show["original_name"])
+            ]
+            return self._json(200, {**search, "results": found, "total_results": len(found)})
+        if len(rest) == 2 and rest[0] == "tv" and rest[1].isdigit():
+            for show in [detail, *search["results"]]:
+                if show["id"] == int(rest[1]):
+                    return self._json(200, show)
+        if len(rest) == 2 and rest[0] == "find":
+            known = rest[1] == detail["external_ids"]["imdb_id"]
+            return self._json(200, {**find, "tv_results": find["tv_results"] if known else []})
         return self._json(404, {"status_code": 34, "status_message": "not found"})
 
     def _json(self, status: int, body) -> None:

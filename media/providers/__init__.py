@@ -26,7 +26,7 @@ PROVIDERS: dict[str, Provider] = {provider.key: provider for provider in (TMDB()
 
 
 def for_kind(kind_key: str) -> Provider:
-    """The provider that finds titles of the kind `kind_key` ("movie" gives TMDB)."""
+    """The provider that finds titles of the kind `kind_key` ("movie" and "show" give TMDB)."""
     return KINDS[kind_key].provider
 
 
