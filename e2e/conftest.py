@@ -275,6 +275,7 @@ def providers(standin_server, settings):
     settings.JIKAN_API_URL = f"{standin_server.url}/jikan/v4"
     settings.TMDB_API_URL = f"{standin_server.url}/tmdb/3"
     settings.TMDB_API_KEY = "0123456789abcdef0123456789abcdef"
+    settings.TMDB_IMAGE_URL = f"{standin_server.url}/images/t/p"  # never the real image host
     # Its posters come from its own address: the CSP's img-src must name it (defences).
     settings.SHELF_IMAGE_HOSTS = [standin_server.url.split("//", 1)[1]]
     standin_server.requests.clear()

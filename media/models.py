@@ -988,7 +988,8 @@ class Show(CatalogItem):
         regular = self.regular_seasons
         if regular:
             self.season_count = regular[-1][0]
-            self.episodes = sum(episodes for _, episodes in regular) or None
+            episodes = sum(episodes for _, episodes in regular)
+            self.episodes = episodes if 0 < episodes <= COUNT_MAX else None  # else: unknown
 
     def clean(self) -> None:
         """The totals follow the seasons, and no season drops below what someone tracked."""
@@ -1025,16 +1026,18 @@ class Show(CatalogItem):
         shrank below someone's progress keeps its count (the rest of the news is taken)."""
         if name != "seasons" or not isinstance(value, list):
             return super().within_tracked(name, value, most)
-        tracked = most.get("seasons", {})
+        tracked, known = most.get("seasons", {}), dict(self.regular_seasons)
         kept = []
         for season in value:
-            at_least = tracked.get(season.get("number"), 0) if isinstance(season, dict) else 0
-            if isinstance(season, dict) and isinstance(season.get("episodes"), int):
-                season = {**season, "episodes": max(season["episodes"], at_least)}
+            number = season.get("number") if isinstance(season, dict) else None
+            episodes = season.get("episodes") if isinstance(season, dict) else None
+            if isinstance(episodes, int) and episodes < tracked.get(number, 0):
+                # Below someone's progress: the season keeps the count it had.
+                season = {**season, "episodes": max(known.get(number, 0), tracked[number])}
             kept.append(season)
         listed = {season.get("number") for season in kept if isinstance(season, dict)}
         for number in sorted(tracked):
-            if number not in listed and (old := dict(self.regular_seasons).get(number)):
+            if number not in listed and (old := known.get(number)):
                 kept.append({"number": number, "episodes": old})  # a tracked season stays
         return sorted(kept, key=lambda season: season.get("number", 0))
 

@@ -668,7 +668,7 @@ def test_a_refresh_takes_news_but_keeps_a_tracked_season_that_shrank(
     assert len(kept) == 1
     assert kept[0].getMessage().startswith(f"Kept seasons of show Breaking Bad (pk {show.pk})")
     assert "'number': 2, 'episodes': 6}" in kept[0].getMessage()  # what TMDB said
-    assert kept[0].getMessage().endswith("below what someone tracked ({1: 5, 2: 8})")
+    assert kept[0].getMessage().endswith("below the {1: 5, 2: 8} someone tracked")
     saved = SavedShow.objects.get(user=user)
     assert (saved.season_progress, saved.episode_progress) == (2, 8)
 

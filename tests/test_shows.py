@@ -267,7 +267,7 @@ def test_the_list_lives_at_tv(client, show):
 
 
 def test_a_refresh_takes_new_seasons_but_keeps_a_tracked_season_that_shrank(saved, show, caplog):
-    saved.season_progress, saved.episode_progress = 2, 6
+    saved.season_progress, saved.episode_progress = 2, 4
     saved.save()
     show.tmdb_id = 2
     show.save()
@@ -277,13 +277,13 @@ def test_a_refresh_takes_new_seasons_but_keeps_a_tracked_season_that_shrank(save
         ids={"tmdb_id": 2},
         title="Fawlty Towers",
         year=1975,
-        totals={"seasons": seasons(6, 4, 8, specials=3), "season_count": 3, "episodes": 18},
+        totals={"seasons": seasons(6, 3, 8, specials=3), "season_count": 3, "episodes": 17},
     )
     with caplog.at_level(logging.WARNING, logger="shelf.catalog"):
         changed = apply_record(SHOW, show, record)
     show.refresh_from_db()
     assert "seasons" in changed
-    assert show.seasons == seasons(6, 6, 8, specials=3)  # season 2 kept at 6
+    assert show.seasons == seasons(6, 6, 8, specials=3)  # season 2 keeps its 6, not just 4
     assert (show.season_count, show.episodes, show.specials) == (3, 20, 3)
     assert any("Kept seasons of show Fawlty Towers" in r.getMessage() for r in caplog.records)
 
