@@ -294,3 +294,51 @@ def test_the_page_lists_the_seasons_and_the_specials_apart(client, show):
     assert "<summary>Seasons</summary>" in page
     assert "<li>Season 1: 6 episodes</li>" in page and "<li>Season 2: 6 episodes</li>" in page
     assert "<li>Specials: 2 (not counted in the episodes)</li>" in page
+
+
+def admin_form(show: Show, **values) -> dict:
+    import json
+
+    data = {
+        "title": show.title,
+        "year": str(show.year),
+        "synopsis": "",
+        "alt_titles": "[]",
+        "seasons": json.dumps(show.seasons),
+        "release_status": "",
+    }
+    return data | {key: json.dumps(v) if key == "seasons" else v for key, v in values.items()}
+
+
+def test_the_admin_edits_seasons_and_the_totals_follow(admin_client, show):
+    response = admin_client.post(
+        f"/admin/media/show/{show.pk}/change/",
+        admin_form(show, seasons=seasons(6, 6, 8), season_count="1", episodes="1"),
+    )
+    assert response.status_code == 302
+    show.refresh_from_db()
+    assert (show.season_count, show.episodes, show.specials) == (3, 20, None)
+
+
+def test_the_admin_refuses_a_season_below_what_someone_tracked(admin_client, saved, show):
+    saved.season_progress, saved.episode_progress = 2, 5
+    saved.save()
+    response = admin_client.post(
+        f"/admin/media/show/{show.pk}/change/", admin_form(show, seasons=seasons(6, 4))
+    )
+    assert response.status_code == 200
+    assert "Someone has tracked 5 episodes of season 2: it cannot have fewer." in response.text
+    show.refresh_from_db()
+    assert show.seasons == seasons(6, 6, specials=2)
+    response = admin_client.post(
+        f"/admin/media/show/{show.pk}/change/", admin_form(show, seasons={"number": 1})
+    )
+    assert response.status_code == 200
+    assert "Enter a list of seasons" in response.text
+
+
+def test_the_admin_lists_saved_shows_by_season_and_episode(admin_client, saved):
+    page = admin_client.get("/admin/media/savedshow/")
+    assert page.status_code == 200 and "Fawlty Towers" in page.text
+    page = admin_client.get(f"/admin/media/savedshow/{saved.pk}/change/")
+    assert 'name="season_progress"' in page.text and 'name="episode_progress"' in page.text
