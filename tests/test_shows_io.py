@@ -1,12 +1,15 @@
 """TV shows through import and export, with no code of their own there: IMDb's series matched
 by their IMDb id (in the catalog, else at the provider), a show's position (a season and an
 episode) carried by Shelf JSON and CSV and kept within the show's seasons, and nothing written
-when a file is bad or an import fails. The provider is always a stand-in (monkeypatch)."""
+when a file is bad or an import fails. Where the provider is asked, it is a stand-in
+(monkeypatch); elsewhere it has no key, so it never reaches the network."""
 
 from __future__ import annotations
 
+import csv
 import datetime
 import html
+import io
 import json
 
 import pytest
@@ -253,9 +256,6 @@ def test_shelf_json_round_trips_shows_into_an_empty_account(
 
 
 def test_csv_has_a_row_per_show_with_its_ids_and_position(auth_client, watched):
-    import csv
-    import io
-
     content = text(auth_client.get("/export/shelf.csv")).removeprefix("\ufeff")
     rows = list(csv.DictReader(io.StringIO(content, newline="")))
     assert [row["kind"] for row in rows] == ["show"] * len(watched)
