@@ -22,8 +22,10 @@ from __future__ import annotations
 import datetime
 import logging
 from collections import defaultdict
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field, replace
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_tasks import task
@@ -178,8 +180,8 @@ class _Providers:
     def ask(self, kind: Kind, call):
         """`call(provider)`'s answer, or None (with the reason kept) when it cannot answer."""
         provider = kind.provider
-        if provider.name in self.down:
-            return None
+        if provider.name in self.down or kind.key not in provider.kinds:
+            return None  # down, or it does not describe this kind: the catalog answers alone
         try:
             answer = call(provider)
         except NotFound:
@@ -262,7 +264,9 @@ def _at_provider(kind: Kind, row: dict, providers: _Providers) -> Record | None:
             kind, lambda p: p.fetch(kind.key, ids[provider_field], budget=ROW_BUDGET)
         )
     elif ids.get("imdb_id") and hasattr(kind.provider, "find_imdb"):
-        record = providers.ask(kind, lambda p: p.find_imdb(ids["imdb_id"], budget=ROW_BUDGET))
+        record = providers.ask(
+            kind, lambda p: p.find_imdb(ids["imdb_id"], kind_key=kind.key, budget=ROW_BUDGET)
+        )
     if record is None and _by_title_allowed(row):
         found = providers.ask(kind, lambda p: p.search(kind.key, row["title"], budget=ROW_BUDGET))
         for candidate in found or ():
@@ -476,42 +480,18 @@ def file_values(kind: Kind, row: Row, item) -> tuple[dict, list[str]]:
     notes: list[str] = []
     status = row.status
     row = _without_future_dates(row, notes)
-    if not model.counters:  # a movie: watched, and when
-        watched = bool(row.progress.get("watched")) or status == Status.COMPLETED
-        if watched:
-            values["watched"] = True
-            status = status or Status.COMPLETED
-            if row.watched_on is not None:
-                values["watched_on"] = row.watched_on
-    else:
-        for counter in model.counters:
-            number = row.progress.get(counter.field)
-            total = getattr(item, counter.total)
-            if number is None:
-                continue
-            if total is not None and number > total:
-                notes.append(
-                    f"{counter.unit.many.capitalize()} capped at {total}, the "
-                    f"{kind.label_in_text}'s total (the file says {number})."
-                )
-                number = total
-            values[counter.field] = number
-        first = model.counters[0]
-        first_total = getattr(item, first.total)
-        if status == Status.COMPLETED:
-            for counter in model.counters:
-                total = getattr(item, counter.total)
-                if total is not None:
-                    values[counter.field] = total
-        elif (
-            first_total
-            and values.get(first.field) == first_total
-            and status in (None, Status.PLANNED, Status.IN_PROGRESS)
-        ):
-            status = Status.COMPLETED  # at the end is completed, as on the tracking panel
-        elif status in (None, Status.PLANNED) and any(
-            values.get(counter.field) for counter in model.counters
-        ):
+    given = dict(row.progress)
+    if row.watched_on is not None:
+        given["watched_on"] = row.watched_on  # the day it was watched goes with the progress
+    progress, capped = model.file_progress(item, given, status == Status.COMPLETED)
+    values |= progress
+    notes += capped
+    if progress and status != Status.COMPLETED:
+        # Its progress sets the status as the tracking panel would (SavedItem.reconcile).
+        save = model(**{kind.item_field: item}, **progress)
+        if save.at_end and status in (None, Status.PLANNED, Status.IN_PROGRESS):
+            status = Status.COMPLETED
+        elif status in (None, Status.PLANNED) and save.progress:
             status = Status.IN_PROGRESS
     if status is not None:
         values["status"] = status
@@ -580,8 +560,7 @@ def _shown(name: str, value) -> str:
 def _groups(model) -> list[set[str]]:
     """Fields that only make sense together: a conflict in one is a conflict in all, so that
     "keep mine" never keeps a status beside the file's progress, or one date of two."""
-    progress = {"status", "watched", "watched_on", *(c.field for c in model.counters)}
-    return [progress, {"started", "finished"}]
+    return [{"status", *model.progress_fields()}, {"started", "finished"}]
 
 
 def changes(saved: SavedItem, values: dict) -> list[Change]:
@@ -694,8 +673,12 @@ def build_plan(imp: Import, rows: list[dict] | None = None, *, lock: bool = Fals
 
 
 def _unsaved_item(kind: Kind, record: dict) -> CatalogItem:
-    """A catalog row, not saved, with a provider record's facts (for its totals)."""
-    return kind.item_model(**Record(**_record_args(record)).catalog_fields())
+    """A catalog row, not saved, with a provider record's facts (for its totals), completed
+    as its model's clean() completes it (a show's totals from its seasons)."""
+    item = kind.item_model(**Record(**_record_args(record)).catalog_fields())
+    with suppress(ValidationError):  # what the catalog refuses is not the preview's to say
+        item.clean()
+    return item
 
 
 def _record_args(record: dict) -> dict:

@@ -496,6 +496,37 @@ class SavedItem(models.Model):
         return values.get(self.progress_field)
 
     @classmethod
+    def progress_fields(cls) -> tuple[str, ...]:
+        """The fields that say how far the person got, which go with the status (an import
+        keeps or takes them together): the counters'."""
+        return tuple(counter.field for counter in cls.counters)
+
+    @classmethod
+    def file_progress(
+        cls, item: CatalogItem, progress: dict, completed: bool
+    ) -> tuple[dict, list[str]]:
+        """A list file's progress (by field name, as an import's row holds it) as this model's
+        values for `item`: what the file does not give is left out, what passes the item's
+        totals is capped, and `completed` moves it to the end. (values, a note per cap)"""
+        values, notes = {}, []
+        for counter in cls.counters:
+            number, total = progress.get(counter.field), getattr(item, counter.total)
+            if number is None:
+                continue
+            if total is not None and number > total:
+                notes.append(
+                    f"{counter.unit.many.capitalize()} capped at {total}, the "
+                    f"{item._meta.verbose_name}'s total (the file says {number})."
+                )
+                number = total
+            values[counter.field] = number
+        if completed:  # what mark_complete() sets
+            for counter in cls.counters:
+                if (total := getattr(item, counter.total)) is not None:
+                    values[counter.field] = total
+        return values, notes
+
+    @classmethod
     def tracked_most(cls, item: CatalogItem) -> dict:
         """For each total of `item`, the most progress anyone has tracked against it."""
         if not cls.counters:
@@ -748,6 +779,22 @@ class SavedMovie(SavedItem):
 
     def mark_complete(self) -> None:
         self.watched = True
+
+    @classmethod
+    def progress_fields(cls) -> tuple[str, ...]:
+        return ("watched", "watched_on")
+
+    @classmethod
+    def file_progress(
+        cls, item: CatalogItem, progress: dict, completed: bool
+    ) -> tuple[dict, list[str]]:
+        """Watched when the file says so or says completed, with its date if it gives one."""
+        if not (progress.get("watched") or completed):
+            return {}, []
+        values = {"watched": True}
+        if progress.get("watched_on") is not None:
+            values["watched_on"] = progress["watched_on"]
+        return values, []
 
     def reconcile(self, changed) -> None:
         super().reconcile(changed)
@@ -1204,6 +1251,50 @@ class SavedShow(StartedFinished, SavedItem):
         done = [(number, episodes) for number, episodes in self.show.regular_seasons if episodes]
         if done:
             self.season_progress, self.episode_progress = done[-1]
+
+    @classmethod
+    def progress_fields(cls) -> tuple[str, ...]:
+        return ("season_progress", "episode_progress")
+
+    @classmethod
+    def file_progress(cls, item: Show, progress: dict, completed: bool) -> tuple[dict, list[str]]:
+        """A position, its season and its episode (both, or it is left out), within the
+        show's seasons: past its last season is its last episode, past a season's episodes
+        is that season's last."""
+        values, notes = {}, []
+        season, episode = progress.get("season_progress"), progress.get("episode_progress")
+        if (season is None) != (episode is None):
+            notes.append("The file gives a season or an episode, not both: left out.")
+        elif season is not None:
+            if season == SPECIALS and episode:
+                notes.append(
+                    f"Season {SPECIALS} holds the specials, which are not on the way through: "
+                    f"its episode {episode} is left out (not started)."
+                )
+                episode = 0
+            last = item.season_count
+            if last is not None and season > last:
+                notes.append(
+                    f"Season capped at {last}, the {item._meta.verbose_name}'s last (the file "
+                    f"says season {season}, episode {episode})."
+                )
+                season, episode = last, item.episodes_in(last) or episode
+            if season and (episodes := item.episodes_in(season)) is not None and episode > episodes:
+                notes.append(
+                    f"Episode capped at {episodes}, season {season}'s episodes "
+                    f"(the file says {episode})."
+                )
+                episode = episodes
+            values = {"season_progress": season, "episode_progress": episode}
+        if completed:
+            done = cls(show=item)
+            done.mark_complete()
+            if done.season_progress:
+                values = {
+                    "season_progress": done.season_progress,
+                    "episode_progress": done.episode_progress,
+                }
+        return values, notes
 
     def reconcile(self, changed) -> None:
         changed = set(changed)

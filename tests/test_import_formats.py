@@ -408,7 +408,7 @@ def test_windows_1252_csv_is_read():
 # IMDb.
 
 
-def test_imdb_ratings_keep_films_and_skip_tv_with_reasons():
+def test_imdb_ratings_keep_films_and_series_and_skip_episodes_with_reasons():
     text = IMDB_RATINGS + (
         "tt0137523,9,2020-05-17,Fight Club,Fight Club,https://www.imdb.com/title/tt0137523/,"
         'movie,8.8,139,1999,"Crime, Drama",2000000,1999-10-15,David Fincher\n'
@@ -437,7 +437,11 @@ def test_imdb_ratings_keep_films_and_skip_tv_with_reasons():
         rewatches=0,
         line=2,
     )
-    assert bad.skip_reason == "a TV series (Shelf has no TV shows yet)"
+    # A series is a show: its score and the day it was rated, but a rating says nothing of
+    # how far someone got, so no status and no progress.
+    assert (bad.kind, bad.ids, bad.skip_reason) == ("show", {"imdb_id": "tt0903747"}, "")
+    assert (bad.status, bad.progress, bad.score) == (None, {}, 10)
+    assert (bad.added, bad.watched_on) == (datetime.date(2020, 5, 18), None)
     assert (ozymandias.skip_reason, ozymandias.line) == ("a TV episode", 4)
     # A Const that lost its `tt`; "Movie" in capitals.
     assert (godfather.ids, godfather.skip_reason) == ({"imdb_id": "tt0068646"}, "")
@@ -459,7 +463,12 @@ def test_imdb_watchlist_rows_are_planned():
         "with dad, someday",
     )
     assert (godfather.ids, godfather.year) == ({"imdb_id": "tt0068646"}, 1972)
-    assert thrones.skip_reason == "a TV series (Shelf has no TV shows yet)"
+    assert (thrones.kind, thrones.ids, thrones.skip_reason) == (
+        "show",
+        {"imdb_id": "tt0944947"},
+        "",
+    )
+    assert (thrones.status, thrones.progress, thrones.added) == ("planned", {}, None)
 
 
 def test_imdb_rating_out_of_range_is_refused():

@@ -1,4 +1,5 @@
-"""Turn an uploaded list (MyAnimeList XML, Letterboxd CSV, IMDb CSV) into normalised rows.
+"""Turn an uploaded list (MyAnimeList XML, Letterboxd CSV, IMDb CSV, Shelf JSON) into
+normalised rows.
 
 Nothing here touches the database: `detect` recognises a file by its content (never its name,
 except to tell Letterboxd's watched.csv from its watchlist.csv, whose columns are the same), and
@@ -18,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 STATUSES = ("planned", "in_progress", "completed", "on_hold", "dropped")
-KINDS = ("movie", "anime", "manga")
 
 MAX_DECOMPRESSED = 50 * 1024 * 1024  # a gzip that inflates past this is refused (a gzip bomb)
 GZIP_MAGIC = b"\x1f\x8b"
@@ -30,12 +30,14 @@ ZIP_EMPTY_MAGIC = b"PK\x05\x06"  # a ZIP with no members starts with its end rec
 class Row:
     """One entry of an uploaded list, in Shelf's words."""
 
-    kind: str  # "movie", "anime" or "manga"
+    kind: str  # a key of the kinds registry (`media.kinds`): "movie", "anime", "show"…
     title: str
     year: int | None
     ids: dict  # {"mal_id": 1}, {"imdb_id": "tt0137523"}, or {} (Letterboxd: title and year)
     status: str | None  # one of STATUSES, or None when the file does not say
-    progress: dict  # {"episode_progress": 12}, {"chapter_progress": 40, ...}, {"watched": True}
+    # By the saved model's field names: {"episode_progress": 12}, {"watched": True},
+    # {"season_progress": 2, "episode_progress": 5}; the saved model reads it (`file_progress`).
+    progress: dict
     score: int | None  # 1-10
     note: str
     started: datetime.date | None

@@ -1,7 +1,12 @@
 """IMDb CSV exports: ratings, and list or watchlist exports.
 
-Only films belong to Shelf's movies: episodes, series and games are kept as skipped rows that
-say why, so that nothing disappears silently.
+Films become movies and series (TV Series, TV Mini Series) TV shows, matched by their IMDb id.
+Episodes, specials, games and podcasts are kept as skipped rows that say why, so that nothing
+disappears silently.
+
+A rated film was seen: completed, watched on the day it was rated. A rating of a series says
+nothing of how far its person got (a first episode, or every season), so its row has the score
+and the day it was rated (when it was saved) but no status. A list or watchlist row is planned.
 """
 
 from __future__ import annotations
@@ -12,11 +17,10 @@ from media.imports import Format, FormatError, Row, csv_rows, parse_date, parse_
 
 # Title Type, lower-cased without spaces or hyphens ("TV Episode" and "tvEpisode" alike).
 FILMS = {"", "movie", "tvmovie", "short", "tvshort", "video"}
+SERIES = {"tvseries", "tvminiseries"}
 SKIPPED = {
     "tvepisode": "a TV episode",
-    "tvseries": "a TV series (Shelf has no TV shows yet)",
-    "tvminiseries": "a TV series (Shelf has no TV shows yet)",
-    "tvspecial": "a TV special (Shelf has no TV shows yet)",
+    "tvspecial": "a TV special, neither a film nor a series",
     "videogame": "a video game",
     "podcastseries": "a podcast",
     "podcastepisode": "a podcast",
@@ -51,21 +55,26 @@ def _rows(text: str, name: str) -> list[Row]:
         title = values.get("Title") or values.get("Original Title", "")
         const = imdb_id(values["Const"], line)
         title_type = re.sub(r"[\s-]", "", values.get("Title Type", "")).casefold()
-        if title_type in FILMS:
+        kind = "show" if title_type in SERIES else "movie"
+        if title_type in FILMS or title_type in SERIES:
             skip = ""
         else:
-            skip = SKIPPED.get(title_type, f"a {values['Title Type']}, not a film")
+            skip = SKIPPED.get(title_type, f"a {values['Title Type']}, not a film or a series")
         score = parse_int(values.get("Your Rating", ""), line, "rating", low=1, high=10)
+        added = None
         if name == "imdb_ratings":
-            status, progress = "completed", {"watched": True}
-            watched_on = parse_date(values.get("Date Rated", ""), line, "Date Rated")
+            rated = parse_date(values.get("Date Rated", ""), line, "Date Rated")
             note = ""
+            if kind == "movie":
+                status, progress, watched_on = "completed", {"watched": True}, rated
+            else:
+                status, progress, watched_on, added = None, {}, None, rated
         else:
             status, progress, watched_on = "planned", {}, None
             note = values.get("Description", "")
         rows.append(
             Row(
-                kind="movie",
+                kind=kind,
                 title=title,
                 year=parse_int(values.get("Year", ""), line, "year", low=1800, high=2200),
                 ids={"imdb_id": const},
@@ -79,6 +88,7 @@ def _rows(text: str, name: str) -> list[Row]:
                 rewatches=0,
                 line=line,
                 skip_reason=skip,
+                added=added,
             )
         )
     return rows

@@ -15,6 +15,7 @@ import json
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.backends.base.operations import BaseDatabaseOperations
 
 from media.imports import STATUSES, Format, FormatError, Row
 from media.kinds import KINDS
@@ -23,6 +24,7 @@ from media.models import NOTE_MAX_LENGTH, SCORE_MAX, SCORE_MIN
 FORMAT, VERSION = "shelf", 1
 # Tracking fields a Row names; every other tracking field of a kind is its progress.
 ROW_FIELDS = ("status", "score", "note", "started", "finished", "watched_on", "rewatches")
+COLUMN_RANGES = BaseDatabaseOperations.integer_field_ranges  # what PostgreSQL's columns hold
 
 
 def detect(data: bytes) -> Format:
@@ -117,12 +119,15 @@ def _row(entry, number: int) -> Row:
 
 
 def _checked(model, name: str, value, refuse):
-    """`value` if it is one the model's field `name` takes (its type and validators)."""
+    """`value` if it is one the model's field `name` takes (its type and validators), a
+    number within its column on every database (SQLite's would take any 64-bit one), so a
+    file reads the same wherever it is imported."""
     field = model._meta.get_field(name)
     if isinstance(field, models.BooleanField):
         ok = type(value) is bool
     elif isinstance(field, models.IntegerField):
-        ok = type(value) is int and value >= 0
+        low, high = COLUMN_RANGES.get(field.get_internal_type(), (0, None))
+        ok = type(value) is int and max(low, 0) <= value and (high is None or value <= high)
     elif isinstance(field, models.CharField):
         ok = isinstance(value, str)
     else:  # a kind of field this reader does not know: let its own checks decide

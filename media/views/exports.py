@@ -36,15 +36,26 @@ def download(request, chunks: Iterable, suffix: str, content_type: str, gzip: bo
 @require_GET
 @login_required
 def export_page(request: HtmxHttpRequest) -> HttpResponse:
-    """The four downloads, with how many saves each holds."""
+    """The downloads, with how many saves each holds, and which kinds MyAnimeList's leave out."""
     mal = []
     for key in exports.MAL_KINDS:
         kind = KINDS[key]
         saves = sum(status_counts(request.user, [kind]).values())
         left_out = sum(exports.without_mal_id(request.user, kind).values()) if saves else 0
         mal.append({"kind": kind, "saves": saves - left_out, "left_out": left_out})
-    context = {"saves": exports.save_count(request.user), "mal": mal}
+    elsewhere = [kind for kind in KINDS.values() if kind.key not in exports.MAL_KINDS]
+    context = {
+        "saves": exports.save_count(request.user),
+        "mal": mal,
+        "mal_kinds": in_words([entry["kind"].plural_in_text for entry in mal]),
+        "not_mal_kinds": in_words([kind.plural_in_text for kind in elsewhere]),
+    }
     return render(request, "media/export.html", context)
+
+
+def in_words(words: list[str]) -> str:
+    """ "movies", "movies and TV shows", "movies, books and TV shows"; "" for none."""
+    return " and ".join(filter(None, [", ".join(words[:-1]), *words[-1:]]))
 
 
 @require_GET
