@@ -54,7 +54,7 @@ for kind in KINDS.values():
                     "user",
                     kind.item_field,
                     "status",
-                    kind.saved_model.progress_field,
+                    *kind.saved_model.progress_fields(),
                     "score",
                     "updated",
                 ],

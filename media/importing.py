@@ -259,7 +259,8 @@ def _at_provider(kind: Kind, row: dict, providers: _Providers) -> Record | None:
     ids = row["ids"]
     record = None
     provider_field = kind.item_model.provider_id_field
-    if ids.get(provider_field) is not None:
+    described = ids.get(provider_field) is not None  # asked for the title's own record
+    if described:
         record = providers.ask(
             kind, lambda p: p.fetch(kind.key, ids[provider_field], budget=ROW_BUDGET)
         )
@@ -268,6 +269,7 @@ def _at_provider(kind: Kind, row: dict, providers: _Providers) -> Record | None:
             kind, lambda p: p.find_imdb(ids["imdb_id"], kind_key=kind.key, budget=ROW_BUDGET)
         )
     if record is None and _by_title_allowed(row):
+        described = False
         found = providers.ask(kind, lambda p: p.search(kind.key, row["title"], budget=ROW_BUDGET))
         for candidate in found or ():
             names = [candidate.title, *candidate.alt_titles]
@@ -276,7 +278,19 @@ def _at_provider(kind: Kind, row: dict, providers: _Providers) -> Record | None:
             ):
                 record = candidate
                 break
+    if record is not None and not described and not record_has_totals(record):
+        # A look-up by IMDb id or by title answers a search result's fields: the title's own
+        # record adds its totals (a show's seasons) and its release status.
+        found_id = record.provider_id
+        detailed = providers.ask(kind, lambda p: p.fetch(kind.key, found_id, budget=ROW_BUDGET))
+        if detailed is not None:
+            record = replace(detailed, ids={**record.ids, **detailed.ids})
     return record
+
+
+def record_has_totals(record: Record) -> bool:
+    """Whether a provider's record knows any of its title's totals."""
+    return any(value not in (None, "", []) for value in record.totals.values())
 
 
 def matched_record(kind: Kind, record: Record, *, picked: bool = False) -> dict:

@@ -321,6 +321,10 @@ def test_letterboxd_rows_match_by_title_and_year_at_tmdb(auth_client, user, netw
     body = json.loads((PROVIDERS / "tmdb_search_movie.json").read_text())
     network.get(url__startswith="https://tmdb.test/3/search/movie").respond(json=body)
     first = body["results"][0]
+    # The search result has no runtime: the movie's own record is read for it.
+    details = json.loads((PROVIDERS / "tmdb_movie_details.json").read_text())
+    details |= {"id": first["id"], "title": first["title"], "release_date": first["release_date"]}
+    network.get(f"https://tmdb.test/3/movie/{first['id']}").respond(json=details)
     year = int(first["release_date"][:4])
     data = (
         "Date,Name,Year,Letterboxd URI,Rating\n"
@@ -332,6 +336,8 @@ def test_letterboxd_rows_match_by_title_and_year_at_tmdb(auth_client, user, netw
     press_import(auth_client, imp)
     saved = SavedMovie.objects.get(user=user)
     assert saved.movie.tmdb_id == first["id"] and saved.score == 9
+    assert saved.movie.runtime_minutes == details["runtime"]
+    assert saved.movie.imdb_id == details["imdb_id"]
     assert saved.created.date() == datetime.date(2022, 5, 6)
 
 

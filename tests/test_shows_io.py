@@ -454,3 +454,30 @@ def test_dates_in_the_future_are_left_out_of_a_show(auth_client, user, shows):
     press_import(auth_client, imp)
     saved = SavedShow.objects.get(user=user)
     assert (saved.position, saved.started) == ((1, 2), None)
+
+
+def test_an_imdb_series_found_at_tmdb_arrives_with_its_seasons(
+    auth_client, user, network, settings
+):
+    """TMDB's /find answers a search result's fields; the show's own record (/tv/{id}) adds
+    its seasons, totals and status, so a show imported from IMDb is tracked like any other."""
+    from .test_importing import PROVIDERS as FIXTURES
+    from .test_importing import press_import
+
+    settings.TMDB_API_KEY = "k" * 32
+    found = json.loads((FIXTURES / "tmdb_tv_find.json").read_text())
+    details = json.loads((FIXTURES / "tmdb_tv_details.json").read_text())
+    network.get("https://tmdb.test/3/find/tt0903747").respond(json=found)
+    network.get("https://tmdb.test/3/tv/1396").respond(json=details)
+    data = IMDB_RATINGS + (
+        "tt0903747,10,2021-03-04,Breaking Bad,Breaking Bad,https://www.imdb.com/title/tt0903747/,"
+        "TV Series,9.5,49,2008,Drama,2000000,2008-01-20,\n"
+    )
+    upload(auth_client, data.encode(), "ratings.csv")
+    press_import(auth_client, open_import(user))
+    saved = SavedShow.objects.get(user=user)
+    show = saved.show
+    assert (show.tmdb_id, show.imdb_id) == (1396, "tt0903747")
+    assert (show.season_count, show.episodes, show.release_status) == (5, 62, "finished")
+    assert show.specials and show.episodes_in(5) == 16
+    assert saved.score == 10 and saved.position == (0, 0)
