@@ -18,7 +18,17 @@ from e2e.conftest import DESKTOP, Entry, Visitor
 from e2e.test_journey import JS_MODES, dashboard_entry, save_button, screenshot_path
 from e2e.test_tracking import sign_in, tracking
 from media import importing
-from media.models import Anime, Manga, Movie, SavedAnime, SavedManga, SavedMovie, Status
+from media.models import (
+    Anime,
+    Manga,
+    Movie,
+    SavedAnime,
+    SavedManga,
+    SavedMovie,
+    SavedShow,
+    Show,
+    Status,
+)
 from tests.test_importing import anime_entry, mal_file
 
 SCHEMES = ("light", "dark")
@@ -263,9 +273,9 @@ def test_motion_stops_when_the_system_asks(motion, new_context, live_server, cat
 
 
 def test_screenshots_phone_and_desktop_light_and_dark(visit, live_server, member, providers):
-    """The README's pictures: home, an item, the dashboard, a search, an import, the export and
-    the account page, 320 and 1280 px wide,
-    in both themes, taken from the demo catalog with a few things saved and tracked."""
+    """The README's pictures: home, an item, a TV show, the dashboard, a search, an import,
+    the export and the account page, 320 and 1280 px wide, in both themes, taken from the demo
+    catalog with a few things saved and tracked."""
     base = live_server.url
     call_command("load_demo_catalog", stdout=StringIO())
     bebop = Anime.objects.get(title="Cowboy Bebop")
@@ -290,9 +300,16 @@ def test_screenshots_phone_and_desktop_light_and_dark(visit, live_server, member
         SavedAnime.objects.create(
             user=member, anime=bebop, episode_progress=12, status=Status.IN_PROGRESS, score=8
         ),
+        SavedShow.objects.create(
+            user=member,
+            show=Show.objects.get(title="Breaking Bad"),
+            season_progress=2,
+            episode_progress=5,
+            status=Status.IN_PROGRESS,
+        ),
     ]
     # Fixed dates in the past ("saved 20 Nov 2025"), so the pictures stay the same every day.
-    days = [13, 17, 19, 20]
+    days = [13, 17, 19, 20, 21]
     for row, day in zip(rows, days, strict=True):
         saved_at = datetime(2025, 11, day, 12, tzinfo=UTC)
         type(row).objects.filter(pk=row.pk).update(created=saved_at)
@@ -312,6 +329,7 @@ def test_screenshots_phone_and_desktop_light_and_dark(visit, live_server, member
     shots = {
         "home": "/",
         "item": bebop.get_absolute_url(),
+        "show": rows[-1].show.get_absolute_url(),
         "dashboard": "/saved/",
         "search": "/search/?q=naruto",  # MyAnimeList's results from the providers' stand-in
         "import": f"/import/{imp.pk}/",

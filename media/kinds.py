@@ -85,9 +85,13 @@ KINDS_BY_SLUG: dict[str, Kind] = {kind.slug: kind for kind in KINDS.values()}
 
 
 def kinds_in_words() -> str:
-    """The kinds as a phrase: "movies, anime and manga"."""
-    words = [kind.plural_in_text for kind in KINDS.values()]
-    return " and ".join(filter(None, [", ".join(words[:-1]), words[-1]]))
+    """The kinds as a phrase: "movies, anime, manga and TV shows"."""
+    return in_words([kind.plural_in_text for kind in KINDS.values()])
+
+
+def in_words(words: list[str]) -> str:
+    """Words as a phrase: "movies", "movies and TV shows", "movies, books and TV shows"."""
+    return " and ".join(filter(None, [", ".join(words[:-1]), *words[-1:]]))
 
 
 def lowercase(words: str) -> str:

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from media import exports
 from media.feed import status_counts
-from media.kinds import KINDS
+from media.kinds import KINDS, in_words
 from media.views.http import HtmxHttpRequest
 
 
@@ -51,11 +51,6 @@ def export_page(request: HtmxHttpRequest) -> HttpResponse:
         "not_mal_kinds": in_words([kind.plural_in_text for kind in elsewhere]),
     }
     return render(request, "media/export.html", context)
-
-
-def in_words(words: list[str]) -> str:
-    """ "movies", "movies and TV shows", "movies, books and TV shows"; "" for none."""
-    return " and ".join(filter(None, [", ".join(words[:-1]), *words[-1:]]))
 
 
 @require_GET
