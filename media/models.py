@@ -359,6 +359,23 @@ def catalog_indexes(kind: str) -> list[models.Index]:
     ]
 
 
+def tmdb_id_field() -> models.PositiveIntegerField:
+    return models.PositiveIntegerField(
+        "TMDB id", null=True, blank=True, unique=True, help_text="Empty for a local title."
+    )
+
+
+def imdb_id_field() -> models.CharField:
+    return models.CharField(
+        "IMDb id",
+        max_length=12,
+        null=True,
+        blank=True,
+        unique=True,
+        validators=[RegexValidator(r"^tt\d{7,10}$", "An IMDb id looks like tt0137523.")],
+    )
+
+
 def mal_id_field() -> models.PositiveIntegerField:
     return models.PositiveIntegerField(
         "MyAnimeList id", null=True, blank=True, unique=True, help_text="Empty for a local title."
@@ -717,17 +734,8 @@ class Movie(CatalogItem):
     runtime_minutes = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Running time in minutes."
     )
-    tmdb_id = models.PositiveIntegerField(
-        "TMDB id", null=True, blank=True, unique=True, help_text="Empty for a local title."
-    )
-    imdb_id = models.CharField(
-        "IMDb id",
-        max_length=12,
-        null=True,
-        blank=True,
-        unique=True,
-        validators=[RegexValidator(r"^tt\d{7,10}$", "An IMDb id looks like tt0137523.")],
-    )
+    tmdb_id = tmdb_id_field()
+    imdb_id = imdb_id_field()
 
     class Meta(CatalogItem.Meta):
         constraints = catalog_constraints("movie", "tmdb_id")
@@ -974,17 +982,8 @@ class Show(CatalogItem):
     episodes = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Episodes of the regular seasons; empty while unknown."
     )
-    tmdb_id = models.PositiveIntegerField(
-        "TMDB id", null=True, blank=True, unique=True, help_text="Empty for a local title."
-    )
-    imdb_id = models.CharField(
-        "IMDb id",
-        max_length=12,
-        null=True,
-        blank=True,
-        unique=True,
-        validators=[RegexValidator(r"^tt\d{7,10}$", "An IMDb id looks like tt0903747.")],
-    )
+    tmdb_id = tmdb_id_field()
+    imdb_id = imdb_id_field()
 
     class Meta(CatalogItem.Meta):
         verbose_name = "TV show"

@@ -136,7 +136,7 @@ class Migration(migrations.Migration):
                         unique=True,
                         validators=[
                             django.core.validators.RegexValidator(
-                                "^tt\\d{7,10}$", "An IMDb id looks like tt0903747."
+                                "^tt\\d{7,10}$", "An IMDb id looks like tt0137523."
                             )
                         ],
                         verbose_name="IMDb id",
