@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -71,15 +72,15 @@ def assert_same_document(page: Page, url: str) -> None:
 
 def press(
     visitor: Visitor,
-    button: Locator,
+    button: Locator | Callable[[], None],
     entry: Entry,
     base_url: str,
     *,
     back_to: str,
     path: str | None = None,
 ) -> Response:
-    """Press a button whose form posts to `path` (the entry's save URL unless given) with
-    valid input, and check how the request went, for either mode.
+    """Press a button (or do `button()`: a key, say) whose form posts to `path` (the entry's
+    save URL unless given) with valid input, and check how the request went, for either mode.
 
     With JavaScript: one htmx fetch, answered 200, and the same document stays.
     Without: a plain form post, answered 303, and the browser lands on `back_to`.
@@ -89,7 +90,7 @@ def press(
         mark_document(page)
     url = base_url + (path or entry.save_path)
     with page.expect_response(lambda r: r.request.method == "POST" and r.url == url) as answer:
-        button.click()
+        button() if callable(button) else button.click()
     response = answer.value
     headers = response.request.all_headers()
     if visitor.js:
