@@ -89,16 +89,25 @@ def _drop_postgresql_trigger(schema_editor, name, table) -> None:
 # Progress guards.
 
 
-def _guards(tables: KindTables):
-    """(name, table, events, condition that refuses the row, message), two per bound."""
+def _locked(vendor: str) -> str:
+    """What a saved row's guard adds to its read of the item: on PostgreSQL, a share lock, so
+    a refresh lowering a total and an edit raising progress past it take turns instead of
+    each passing its check against the other's old state. SQLite has one writer at a time."""
+    return " FOR SHARE" if vendor == "postgresql" else ""
+
+
+def _guards(tables: KindTables, vendor: str):
+    """(name, table, events, condition that refuses the row, message, when it is looked at
+    on PostgreSQL), two per bound."""
     for column, total in tables.bounds:
         yield (
             f"{tables.saved_table}_{column}_within_total",
             tables.saved_table,
             ["INSERT", "UPDATE"],
             f"NEW.{column} > (SELECT {total} FROM {tables.item_table}"
-            f" WHERE id = NEW.{tables.item_column})",
+            f" WHERE id = NEW.{tables.item_column}{_locked(vendor)})",
             f"{column} is past the {tables.item_table}.{total} of the item",
+            f"NEW.{column} > 0",  # nothing to check (nor lock) before any progress
         )
         yield (
             f"{tables.item_table}_{total}_covers_progress",
@@ -108,35 +117,45 @@ def _guards(tables: KindTables):
             f" WHERE {tables.item_column} = NEW.id)",
             f"{tables.item_table}.{total} is below progress already tracked in "
             f"{tables.saved_table}",
+            "",
         )
 
 
 def _season_episodes(vendor: str, seasons: str, season: str) -> str:
-    """SQL for the episodes of season `season` in the JSON list `seasons` (NULL if unlisted)."""
+    """SQL for the episodes of season `season` in the JSON list `seasons`: its count; 0 for a
+    season the list lacks while it lists regular seasons; NULL (unknown) while it lists none."""
     if vendor == "postgresql":
-        return (
-            f"(SELECT (s.value->>'episodes')::integer FROM jsonb_array_elements({seasons}) AS s"
-            f" WHERE (s.value->>'number')::integer = {season} LIMIT 1)"
+        rows = f"jsonb_array_elements({seasons}) AS s"
+        number, episodes = "(s.value->>'number')::integer", "(s.value->>'episodes')::integer"
+    else:
+        rows = f"json_each({seasons}) AS s"
+        number, episodes = (
+            "json_extract(s.value, '$.number')",
+            "json_extract(s.value, '$.episodes')",
         )
     return (
-        f"(SELECT json_extract(s.value, '$.episodes') FROM json_each({seasons}) AS s"
-        f" WHERE json_extract(s.value, '$.number') = {season} LIMIT 1)"
+        f"COALESCE((SELECT {episodes} FROM {rows} WHERE {number} = {season} LIMIT 1),"
+        f" CASE WHEN EXISTS (SELECT 1 FROM {rows} WHERE {number} > 0) THEN 0 END)"
     )
 
 
 def _season_guards(tables: KindTables, vendor: str):
-    """(name, table, events, condition that refuses the row, message), two per season
-    bound: an episode may not pass its season's episodes, and a season's episodes may not
-    drop below an episode already tracked in it."""
+    """(name, table, events, condition that refuses the row, message, when it is looked at
+    on PostgreSQL), two per season bound: an episode may not pass its season's episodes (a
+    season the show does not list has none), and a season's episodes may not drop below an
+    episode already tracked in it."""
     saved, item = tables.saved_table, tables.item_table
     for season, episode, seasons in tables.per_season:
-        of_item = f"(SELECT {seasons} FROM {item} WHERE id = NEW.{tables.item_column})"
+        of_item = (
+            f"(SELECT {seasons} FROM {item} WHERE id = NEW.{tables.item_column}{_locked(vendor)})"
+        )
         yield (
             f"{saved}_{episode}_within_season",
             saved,
             ["INSERT", "UPDATE"],
             f"NEW.{episode} > {_season_episodes(vendor, of_item, f'NEW.{season}')}",
             f"{episode} is past the episodes of its season in {item}.{seasons}",
+            f"NEW.{episode} > 0",
         )
         yield (
             f"{item}_{seasons}_cover_progress",
@@ -145,11 +164,12 @@ def _season_guards(tables: KindTables, vendor: str):
             f"EXISTS (SELECT 1 FROM {saved} AS t WHERE t.{tables.item_column} = NEW.id"
             f" AND t.{episode} > {_season_episodes(vendor, f'NEW.{seasons}', f't.{season}')})",
             f"{item}.{seasons} drops a season below an episode already tracked in {saved}",
+            "",
         )
 
 
 def _all_guards(tables: KindTables, vendor: str):
-    yield from _guards(tables)
+    yield from _guards(tables, vendor)
     yield from _season_guards(tables, vendor)
 
 
@@ -159,14 +179,14 @@ def _sqlite_name(name: str, event: str) -> str:
 
 def create_progress_guards(schema_editor, tables: KindTables) -> None:
     vendor = schema_editor.connection.vendor
-    for name, table, events, refused, message in _all_guards(tables, vendor):
+    for name, table, events, refused, message, when in _all_guards(tables, vendor):
         if vendor == "postgresql":
             body = (
                 f"IF {refused} THEN\n"
                 f"  RAISE EXCEPTION '{message}' USING ERRCODE = 'check_violation';\n"
                 "END IF;\nRETURN NEW;"
             )
-            _postgresql_trigger(schema_editor, name, table, "BEFORE", events, body)
+            _postgresql_trigger(schema_editor, name, table, "BEFORE", events, body, when)
         elif vendor == "sqlite":
             for event in events:
                 schema_editor.execute(
@@ -177,7 +197,7 @@ def create_progress_guards(schema_editor, tables: KindTables) -> None:
 
 def drop_progress_guards(schema_editor, tables: KindTables) -> None:
     vendor = schema_editor.connection.vendor
-    for name, table, events, _, _ in _all_guards(tables, vendor):
+    for name, table, events, *_ in _all_guards(tables, vendor):
         if vendor == "postgresql":
             _drop_postgresql_trigger(schema_editor, name, table)
         elif vendor == "sqlite":
@@ -439,7 +459,7 @@ def expected_objects(tables: KindTables, vendor: str) -> dict[str, set[str]]:
     saved, item = tables.saved_table, tables.item_table
     found: dict[str, set[str]] = {}
     guards = set()
-    for name, _, events, _, _ in _all_guards(tables, vendor):
+    for name, _, events, *_ in _all_guards(tables, vendor):
         if vendor == "sqlite":
             guards |= {_sqlite_name(name, event) for event in events}
         else:

@@ -161,3 +161,65 @@ def test_concurrent_import_presses_import_once(user):
     assert imp.state == Import.State.DONE and imp.summary["new"] == 30
     assert SavedAnime.objects.filter(user=user).count() == 30
     assert status_counts(user) == counted(user)  # the counts the triggers keep agree
+
+
+def lower_while_raising(lower, raise_progress) -> Exception | None:
+    """`lower()` runs in a transaction of its own thread and holds it open while
+    `raise_progress()` runs here; then it commits. What `raise_progress()` raised, if anything.
+    Without a lock, each would pass its guard against the other's old state."""
+    from django.db import transaction
+
+    lowered, release = threading.Event(), threading.Event()
+    errors: list[Exception] = []
+
+    def refresh():
+        try:
+            with transaction.atomic():
+                lower()
+                lowered.set()
+                release.wait(timeout=30)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+            lowered.set()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=refresh)
+    thread.start()
+    assert lowered.wait(timeout=30)
+    timer = threading.Timer(1.0, release.set)  # commit the lowering while the edit waits on it
+    timer.start()
+    raised = None
+    try:
+        raise_progress()
+    except Exception as error:  # noqa: BLE001 - returned to the test
+        raised = error
+    thread.join(timeout=30)
+    timer.cancel()
+    assert errors == []
+    return raised
+
+
+@pytest.mark.parametrize("kind_key", ["anime", "show"])
+def test_a_total_lowered_while_progress_is_raised_cannot_both_pass(user, kind_key):
+    """A refresh lowering a total (a season's episodes) and an edit raising progress past the
+    new one take turns (the edit's guard share-locks the item): the edit is refused."""
+    from django.db import IntegrityError
+
+    from media.models import SavedShow, Show
+
+    if kind_key == "anime":
+        item = Anime.objects.create(title="Shrinking", year=2020, episodes=10)
+        saved = SavedAnime.objects.create(user=user, anime=item, episode_progress=2)
+        lower = lambda: Anime.objects.filter(pk=item.pk).update(episodes=6)  # noqa: E731
+        rows, progress = SavedAnime.objects.filter(pk=saved.pk), {"episode_progress": 8}
+    else:
+        seasons = [{"number": 1, "episodes": 10}]
+        item = Show.objects.create(title="Shrinking", year=2020, seasons=seasons)
+        saved = SavedShow.objects.create(user=user, show=item, season_progress=1)
+        six = [{"number": 1, "episodes": 6}]
+        lower = lambda: Show.objects.filter(pk=item.pk).update(seasons=six)  # noqa: E731
+        rows, progress = SavedShow.objects.filter(pk=saved.pk), {"episode_progress": 8}
+    raised = lower_while_raising(lower, lambda: rows.update(**progress))
+    assert isinstance(raised, IntegrityError), raised
+    assert rows.values_list(*progress, flat=True).get() == (2 if kind_key == "anime" else 0)

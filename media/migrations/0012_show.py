@@ -13,7 +13,7 @@ import media.models
 from django.conf import settings
 from django.db import migrations, models
 
-from media.triggers import KindTables, operations
+from media.triggers import KindTables, create_progress_guards, operations
 
 SHOW = KindTables(
     "show",
@@ -23,6 +23,27 @@ SHOW = KindTables(
     (("season_progress", "season_count"),),
     (("season_progress", "episode_progress", "seasons"),),
 )
+# The kinds before it, whose progress guards now share-lock the item on PostgreSQL.
+COUNTING = (
+    KindTables(
+        "anime", "media_savedanime", "media_anime", "anime_id", (("episode_progress", "episodes"),)
+    ),
+    KindTables(
+        "manga",
+        "media_savedmanga",
+        "media_manga",
+        "manga_id",
+        (("chapter_progress", "chapters"), ("volume_progress", "volumes")),
+    ),
+)
+
+
+def lock_items_in_progress_guards(apps, schema_editor):
+    """Install the counting kinds' guards again as they now are: on PostgreSQL they read the
+    item under a share lock (SQLite's stay as they were: it has one writer at a time)."""
+    if schema_editor.connection.vendor == "postgresql":
+        for tables in COUNTING:
+            create_progress_guards(schema_editor, tables)
 
 
 class Migration(migrations.Migration):
@@ -319,4 +340,8 @@ class Migration(migrations.Migration):
             },
         ),
         *operations(SHOW),
+        # Backwards, the locked guards stay: they refuse exactly what the earlier ones did.
+        migrations.RunPython(
+            lock_items_in_progress_guards, migrations.RunPython.noop, elidable=False
+        ),
     ]
