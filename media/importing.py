@@ -283,8 +283,9 @@ def _at_provider(kind: Kind, row: dict, providers: _Providers) -> Record | None:
         # record adds its totals (a show's seasons) and its release status.
         found_id = record.provider_id
         detailed = providers.ask(kind, lambda p: p.fetch(kind.key, found_id, budget=ROW_BUDGET))
-        if detailed is not None:
-            record = replace(detailed, ids={**record.ids, **detailed.ids})
+        if detailed is None:
+            return None  # not without its totals: the row says why, and can be found by hand
+        record = replace(detailed, ids={**record.ids, **detailed.ids})
     return record
 
 
@@ -505,7 +506,9 @@ def file_values(kind: Kind, row: Row, item) -> tuple[dict, list[str]]:
         save = model(**{kind.item_field: item}, **progress)
         if save.at_end and status in (None, Status.PLANNED, Status.IN_PROGRESS):
             status = Status.COMPLETED
-        elif status in (None, Status.PLANNED) and save.progress:
+        elif status in (None, Status.PLANNED) and (
+            save.progress or any(progress.get(counter.field) for counter in model.counters)
+        ):  # any count started (a manga's volumes, say) has begun it
             status = Status.IN_PROGRESS
     if status is not None:
         values["status"] = status

@@ -595,9 +595,15 @@ class SavedItem(models.Model):
         return []
 
     @property
+    def progress_spoken(self) -> str:
+        """The progress as a screen reader should say it: `progress_summary`, unless a kind
+        abbreviates it."""
+        return self.progress_summary
+
+    @property
     def summary(self) -> str:
         """What the tracking panel shows, read out after an edit."""
-        return f"{self.item.title}: {self.progress_summary}, {self.status_label.lower()}"
+        return f"{self.item.title}: {self.progress_spoken}, {self.status_label.lower()}"
 
     def at_end_message(self) -> str:
         """Why a status other than completed is refused at the end, and what to do instead."""
@@ -955,6 +961,10 @@ def validate_seasons(value) -> None:
         numbers.add(season["number"])
 
 
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 class Show(CatalogItem):
     kind_key = "show"
     facts = (Fact("season_count", SEASONS, (1, 10)), Fact("episodes", EPISODES, (6, 200)))
@@ -963,7 +973,7 @@ class Show(CatalogItem):
     release_labels = {
         "finished": "Ended",
         "releasing": "Returning series",
-        "upcoming": "In production",
+        "upcoming": "Not yet aired",
     }
 
     seasons = models.JSONField(
@@ -997,7 +1007,10 @@ class Show(CatalogItem):
         return sorted(
             (season["number"], season["episodes"])
             for season in seasons
-            if isinstance(season, dict) and season.get("number", SPECIALS) != SPECIALS
+            if isinstance(season, dict)
+            and _whole(season.get("number"))
+            and _whole(season.get("episodes"))
+            and season["number"] != SPECIALS
         )
 
     parts_label = "Seasons"
@@ -1038,21 +1051,24 @@ class Show(CatalogItem):
             self.episodes = episodes if 0 < episodes <= COUNT_MAX else None  # else: unknown
 
     def clean(self) -> None:
-        """The totals follow the seasons, and no season drops below what someone tracked."""
-        if isinstance(self.seasons, list):
-            try:
-                validate_seasons(self.seasons)
-            except ValidationError:
-                pass  # the field's own validation says it
-            else:
-                self.fill_totals()
+        """The totals follow the seasons, and no season someone is in goes, or drops below
+        the episode they are at."""
+        try:
+            validate_seasons(self.seasons)
+        except ValidationError:
+            return  # the field's own validation says what is wrong with it
+        self.fill_totals()
         super().clean()
         if self.pk is None:
             return
-        errors = []
+        errors, listed = [], dict(self.regular_seasons)
         for season, most in self.saves.model.most_per_season(self).items():
-            episodes = self.episodes_in(season)
-            if episodes is not None and episodes < most:
+            episodes = listed.get(season, 0 if listed else None)
+            if episodes is None:
+                continue  # no seasons known: nothing to hold it to
+            if season not in listed:
+                errors.append(f"Someone is in season {season}: it cannot be taken out.")
+            elif episodes < most:
                 errors.append(
                     f"Someone has tracked {EPISODES.count(most)} of season {season}: "
                     f"it cannot have fewer."
@@ -1083,8 +1099,10 @@ class Show(CatalogItem):
             kept.append(season)
         listed = {season.get("number") for season in kept if isinstance(season, dict)}
         for number in sorted(tracked):
-            if number not in listed and (old := known.get(number)):
-                kept.append({"number": number, "episodes": old})  # a tracked season stays
+            if number not in listed:  # a season someone is in stays, with what it had
+                kept.append(
+                    {"number": number, "episodes": max(known.get(number, 0), tracked[number])}
+                )
         return sorted(kept, key=lambda season: season.get("number", 0))
 
     @classmethod
@@ -1140,7 +1158,7 @@ class SavedShow(StartedFinished, SavedItem):
     def most_per_season(cls, show: Show) -> dict[int, int]:
         """For each season of `show`, the furthest episode anyone has tracked in it."""
         found = (
-            cls.objects.filter(show=show, episode_progress__gt=0)
+            cls.objects.filter(show=show, season_progress__gt=0)
             .values("season_progress")
             .annotate(most=models.Max("episode_progress"))
         )
@@ -1195,6 +1213,20 @@ class SavedShow(StartedFinished, SavedItem):
         return f"S{season} · E{self.episode_progress}{of}"
 
     @property
+    def progress_spoken(self) -> str:
+        """ "season 2, episode 5 of 10": what "S2 · E5 of 10" says, for a screen reader."""
+        season = self.shown_season
+        episodes = self.show.episodes_in(season)
+        of = f" of {episodes}" if episodes is not None else ""
+        return f"season {season}, episode {self.episode_progress}{of}"
+
+    @property
+    def whole_show_text(self) -> str:
+        """How far through the whole show: "12 / 62 episodes" ("" while its total is unknown)."""
+        total = self.total
+        return f"{self.progress} / {total} {EPISODES.word(total)}" if total else ""
+
+    @property
     def next_position(self) -> tuple[int, int] | None:
         """Where +1 goes: the next episode, or the first of the next season that has any
         once this one is done; None at the end."""
@@ -1234,6 +1266,11 @@ class SavedShow(StartedFinished, SavedItem):
                     f"{show.title} has {SEASONS.count(show.season_count)}: "
                     f"enter a season from 1 to {show.season_count}."
                 ]
+            elif season and show.regular_seasons and show.episodes_in(season) is None:
+                numbers = ", ".join(str(number) for number, _ in show.regular_seasons)
+                errors["season_progress"] = [
+                    f"Season {season} is not one of {show.title}'s: enter one of {numbers}."
+                ]
             elif (
                 season
                 and (episodes := show.episodes_in(season)) is not None
@@ -1271,20 +1308,30 @@ class SavedShow(StartedFinished, SavedItem):
                     f"its episode {episode} is left out (not started)."
                 )
                 episode = 0
-            last = item.season_count
+            last, listed = item.season_count, dict(item.regular_seasons)
             if last is not None and season > last:
+                # Its last episode: the last season that has any (one may be announced only).
+                done = [(number, count) for number, count in listed.items() if count]
+                end = max(done) if done else (0, 0)
                 notes.append(
-                    f"Season capped at {last}, the {item._meta.verbose_name}'s last (the file "
-                    f"says season {season}, episode {episode})."
+                    f"Capped at season {end[0]}, episode {end[1]}, the {item._meta.verbose_name}"
+                    f"'s last (the file says season {season}, episode {episode})."
                 )
-                season, episode = last, item.episodes_in(last) or episode
+                season, episode = end
+            elif season and listed and season not in listed:
+                notes.append(
+                    f"Season {season} is not one of the {item._meta.verbose_name}'s "
+                    f"({', '.join(map(str, listed))}): the position is left out."
+                )
+                season = None
             if season and (episodes := item.episodes_in(season)) is not None and episode > episodes:
                 notes.append(
                     f"Episode capped at {episodes}, season {season}'s episodes "
                     f"(the file says {episode})."
                 )
                 episode = episodes
-            values = {"season_progress": season, "episode_progress": episode}
+            if season is not None:
+                values = {"season_progress": season, "episode_progress": episode}
         if completed:
             done = cls(show=item)
             done.mark_complete()

@@ -342,3 +342,92 @@ def test_the_admin_lists_saved_shows_by_season_and_episode(admin_client, saved):
     assert page.status_code == 200 and "Fawlty Towers" in page.text
     page = admin_client.get(f"/admin/media/savedshow/{saved.pk}/change/")
     assert 'name="season_progress"' in page.text and 'name="episode_progress"' in page.text
+
+
+# What a refresh or an admin may not do to a season someone is in.
+
+
+def test_a_refresh_keeps_an_announced_season_someone_is_in_when_it_is_dropped(user, caplog):
+    show = Show.objects.create(
+        title="Announced",
+        year=2020,
+        tmdb_id=7,
+        seasons=seasons(10, 10, 0),
+        release_status="releasing",
+    )
+    SavedShow.objects.create(user=user, show=show, season_progress=3, episode_progress=0)
+    record = Record(
+        provider="tmdb",
+        kind="show",
+        ids={"tmdb_id": 7},
+        title="Announced",
+        year=2020,
+        totals={"seasons": seasons(10, 12), "season_count": 2, "episodes": 22},
+    )
+    with caplog.at_level(logging.WARNING, logger="shelf.catalog"):
+        apply_record(SHOW, show, record)  # neither fails nor loses season 3
+    show.refresh_from_db()
+    assert show.seasons == seasons(10, 12, 0) and show.season_count == 3
+    assert "Kept seasons of show Announced" in caplog.text
+
+
+def test_a_season_the_show_does_not_list_is_refused(user):
+    show = Show.objects.create(
+        title="Gaps",
+        year=2020,
+        seasons=[{"number": 2, "episodes": 4}, {"number": 5, "episodes": 9}],
+    )
+    saved = SavedShow(user=user, show=show, season_progress=3, episode_progress=1)
+    with pytest.raises(ValidationError) as error:
+        saved.full_clean()
+    assert error.value.message_dict["season_progress"] == [
+        "Season 3 is not one of Gaps's: enter one of 2, 5."
+    ]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        saved.save()
+    saved.season_progress, saved.episode_progress = 5, 9
+    saved.full_clean()
+    saved.save()
+    assert refused(Show.objects.filter(pk=show.pk), seasons=[{"number": 2, "episodes": 4}])
+
+
+def test_the_admin_refuses_taking_out_a_season_someone_is_in(admin_client, saved, show):
+    saved.season_progress, saved.episode_progress = 2, 0
+    saved.save()
+    response = admin_client.post(
+        f"/admin/media/show/{show.pk}/change/", admin_form(show, seasons=seasons(6))
+    )
+    assert response.status_code == 200
+    assert "Someone is in season 2: it cannot be taken out." in response.text
+    show.refresh_from_db()
+    assert show.season_count == 2
+
+
+@pytest.mark.parametrize(
+    "value",
+    [[{"number": 2}], [{"number": 1, "episodes": "ten"}], [{"number": "1", "episodes": 2}]],
+)
+def test_the_admin_says_what_is_wrong_with_seasons_of_a_tracked_show(
+    admin_client, saved, show, value
+):
+    saved.season_progress, saved.episode_progress = 2, 3
+    saved.save()
+    response = admin_client.post(
+        f"/admin/media/show/{show.pk}/change/", admin_form(show, seasons=value)
+    )
+    assert response.status_code == 200
+    assert "Enter a list of seasons" in response.text
+
+
+def test_the_panel_spells_out_the_position_for_screen_readers(auth_client, saved):
+    saved.season_progress, saved.episode_progress, saved.status = 2, 5, Status.IN_PROGRESS
+    saved.save()
+    page = auth_client.get(saved.show.get_absolute_url()).text
+    assert '<span class="progress-text" aria-hidden="true">S2 · E5 of 6</span>' in page
+    assert '<span class="visually-hidden">Season 2, episode 5 of 6</span>' in page
+    assert 'data-summary="Fawlty Towers: season 2, episode 5 of 6, in progress"' in page
+    assert '<span class="track-meta">11 / 12 episodes</span>' in page
+    one = Show.objects.create(title="Pilot", year=2001, seasons=seasons(1))
+    assert SavedShow(show=one, season_progress=1, episode_progress=1).whole_show_text == (
+        "1 / 1 episode"
+    )

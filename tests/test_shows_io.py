@@ -317,7 +317,10 @@ def test_positions_past_the_seasons_are_capped_and_said(auth_client, user, shows
     imp = open_import(user)
     page = page_of(auth_client, imp)
     assert "Episode capped at 13, season 2's episodes (the file says 20)." in page
-    assert "Season capped at 8, the TV show's last (the file says season 11, episode 3)." in page
+    assert (
+        "Capped at season 8, episode 6, the TV show's last (the file says season 11, episode 3)."
+        in page
+    )
     press_import(auth_client, imp)
     imp.refresh_from_db()
     assert imp.summary["adjusted"] == 2
@@ -481,3 +484,53 @@ def test_an_imdb_series_found_at_tmdb_arrives_with_its_seasons(
     assert (show.season_count, show.episodes, show.release_status) == (5, 62, "finished")
     assert show.specials and show.episodes_in(5) == 16
     assert saved.score == 10 and saved.position == (0, 0)
+
+
+def test_a_position_past_an_announced_season_or_in_a_missing_one_is_never_refused(user, db):
+    """An announced last season (no episodes yet) is not where a capped position lands, and a
+    season the show does not list leaves the position out: neither reaches the database's
+    guards, which would refuse them."""
+    announced = Show.objects.create(title="Announced", year=2020, seasons=seasons(6, 6, 0))
+    values, notes = SavedShow.file_progress(
+        announced, {"season_progress": 5, "episode_progress": 3}, completed=False
+    )
+    assert values == {"season_progress": 2, "episode_progress": 6}
+    assert notes == [
+        "Capped at season 2, episode 6, the TV show's last (the file says season 5, episode 3)."
+    ]
+    gaps = Show.objects.create(
+        title="Gaps",
+        year=2020,
+        seasons=[{"number": 2, "episodes": 4}, {"number": 5, "episodes": 9}],
+    )
+    values, notes = SavedShow.file_progress(
+        gaps, {"season_progress": 3, "episode_progress": 1}, completed=False
+    )
+    assert values == {}
+    assert notes == ["Season 3 is not one of the TV show's (2, 5): the position is left out."]
+    values, _ = SavedShow.file_progress(
+        gaps, {"season_progress": 3, "episode_progress": 1}, completed=True
+    )
+    assert values == {"season_progress": 5, "episode_progress": 9}
+    SavedShow.objects.create(user=user, show=gaps, **values)  # the database takes it
+
+
+def test_an_imdb_series_whose_details_cannot_be_read_is_left_unmatched(
+    auth_client, user, network, settings
+):
+    """Found by its IMDb id, but TMDB fails to describe it: the row waits unmatched (with
+    the reason) rather than bringing a show without seasons into the catalog."""
+    from .test_importing import PROVIDERS as FIXTURES
+
+    settings.TMDB_API_KEY = "k" * 32
+    found = json.loads((FIXTURES / "tmdb_tv_find.json").read_text())
+    network.get("https://tmdb.test/3/find/tt0903747").respond(json=found)
+    network.get("https://tmdb.test/3/tv/1396").respond(status_code=404, json={})
+    data = IMDB_RATINGS + (
+        "tt0903747,10,2021-03-04,Breaking Bad,Breaking Bad,https://www.imdb.com/title/tt0903747/,"
+        "TV Series,9.5,49,2008,Drama,2000000,2008-01-20,\n"
+    )
+    upload(auth_client, data.encode(), "ratings.csv")
+    page = preview(auth_client, open_import(user)).content.decode()
+    assert "Unmatched (1)" in page
+    assert not Show.objects.exists()
