@@ -174,7 +174,7 @@ def test_find_save_and_watch_into_the_second_season(
     next_episode(visitor, panel, fawlty, base, back_to=fawlty.path)
     shows_progress(panel, "S1 · E1 of 6", 1)
     expect(status_of(panel)).to_have_text("In progress")
-    announced(visitor, FAWLTY, "S1 · E1 of 6, in progress")
+    announced(visitor, FAWLTY, "season 1, episode 1 of 6, in progress")
     assert stored(fawlty, member) == (1, 1, Status.IN_PROGRESS)
 
     # +1 by keyboard, twice: Tab from Unsave reaches +1 next, and Enter sends it. With
@@ -230,7 +230,7 @@ def test_find_save_and_watch_into_the_second_season(
     shows_progress(panel, "S2 · E1 of 6", 7)
     expect(status_of(panel)).to_have_text("In progress")
     expect(plus_one(panel)).to_have_accessible_name(goes_to(2, 2))
-    announced(visitor, FAWLTY, "S2 · E1 of 6, in progress")
+    announced(visitor, FAWLTY, "season 2, episode 1 of 6, in progress")
     if js:
         expect(plus_one(panel)).to_be_focused()
     assert stored(fawlty, member) == (2, 1, Status.IN_PROGRESS)
@@ -263,7 +263,7 @@ def test_the_last_plus_one_completes_the_show(js, visit, live_server, member, sh
     expect(status_of(panel)).to_have_text("Completed")
     expect(plus_one(panel)).to_have_count(0)  # nothing after the last episode
     expect(panel.get_by_role("button", name=re.compile(r"^\+1"))).to_have_count(0)
-    announced(visitor, FAWLTY, "S2 · E6 of 6, completed")
+    announced(visitor, FAWLTY, "season 2, episode 6 of 6, completed")
     if js:  # +1 is gone: the focus goes to what the panel still offers
         expect(panel.locator("summary")).to_be_focused()
     assert stored(fawlty, member) == (2, 6, Status.COMPLETED)
@@ -296,7 +296,7 @@ def test_completed_in_the_form_moves_to_the_last_episode(js, visit, live_server,
     shows_progress(panel, "S2 · E6 of 6", 12)
     expect(status_of(panel)).to_have_text("Completed")
     expect(plus_one(panel)).to_have_count(0)
-    announced(visitor, FAWLTY, "S2 · E6 of 6, completed")
+    announced(visitor, FAWLTY, "season 2, episode 6 of 6, completed")
     if js:  # the form stays open for the person who used it
         expect(update(panel)).to_be_focused()
     else:
@@ -361,7 +361,7 @@ def test_an_episode_past_its_season_changes_nothing(js, visit, live_server, memb
     expect(panel.locator(".track-meta").filter(has_text="Score")).to_have_text("Score 5/10")
     expect(panel.get_by_role("alert")).to_have_count(0)
     expect(panel.locator(".field-error")).to_have_count(0)
-    announced(visitor, FAWLTY, "S2 · E4 of 6, in progress")
+    announced(visitor, FAWLTY, "season 2, episode 4 of 6, in progress")
     row = fawlty.saved_rows(member).get()
     assert (row.season_progress, row.episode_progress, row.score) == (2, 4, 5)
     assert not visitor.traffic.problems, visitor.traffic.problems
@@ -448,7 +448,7 @@ def test_the_dashboard_entry_reads_the_season_and_counts_on(js, visit, live_serv
         text = f"S{now[0]} · E{now[1]} of 6"
         shows_progress(panel, text, watched)
         expect(plus_one(panel)).to_have_accessible_name(goes_to(*then))
-        announced(visitor, FAWLTY, f"{text}, in progress")
+        announced(visitor, FAWLTY, f"season {now[0]}, episode {now[1]} of 6, in progress")
         assert stored(fawlty, member) == (*now, Status.IN_PROGRESS)
     # Still the dashboard's compact entry: its form opens on request.
     expect(panel.get_by_role("link", name=f"Edit tracking of {FAWLTY}")).to_be_visible()
@@ -494,7 +494,7 @@ def test_specials_are_not_on_the_way_through(js, visit, live_server, member, sho
         shows_progress(panel, f"S4 · E{episode} of 3", 9 + episode)
     expect(status_of(panel)).to_have_text("Completed")
     expect(plus_one(panel)).to_have_count(0)
-    announced(visitor, SHERLOCK, "S4 · E3 of 3, completed")
+    announced(visitor, SHERLOCK, "season 4, episode 3 of 3, completed")
     assert stored(sherlock, member) == (4, 3, Status.COMPLETED)
     assert not visitor.traffic.problems, visitor.traffic.problems
 
