@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -7,6 +9,10 @@ from django.test import Client
 from media.kinds import KINDS
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
+PROVIDER_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "providers"
+TMDB_URL = "https://tmdb.test/3"  # where TMDB is during the tests (`_test_settings`)
+V3_KEY = "0123456789abcdef0123456789abcdef"
+START = 1_700_000_000.0  # the providers' throttle clock at the start of a test (`fake_time`)
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +32,7 @@ def _test_settings(settings):
     }
     # No key unless a test sets one; providers are never the real services.
     settings.TMDB_API_KEY = ""
-    settings.TMDB_API_URL = "https://tmdb.test/3"
+    settings.TMDB_API_URL = TMDB_URL
     settings.JIKAN_API_URL = "https://jikan.test/v4"
     from django.core.cache import cache
 
@@ -44,6 +50,42 @@ def network():
         router.route(host="127.0.0.1").pass_through()
         router.route(host="localhost").pass_through()
         yield router
+
+
+class FakeTime:
+    """A clock that moves only when something sleeps, and a record of every sleep."""
+
+    def __init__(self) -> None:
+        self.now = START
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    @property
+    def elapsed(self) -> float:
+        return self.now - START
+
+
+@pytest.fixture
+def fake_time(monkeypatch) -> FakeTime:
+    """The providers' throttle on a fake clock: a test of them never waits."""
+    from media.providers import throttle
+
+    fake = FakeTime()
+    monkeypatch.setattr(throttle, "clock", fake.clock)
+    monkeypatch.setattr(throttle, "sleep", fake.sleep)
+    return fake
+
+
+@pytest.fixture
+def tmdb_key(settings):
+    settings.TMDB_API_KEY = V3_KEY
+    return V3_KEY
 
 
 @pytest.fixture

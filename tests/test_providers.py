@@ -10,7 +10,6 @@ import copy
 import json
 import threading
 from email.utils import formatdate
-from pathlib import Path
 
 import httpx
 import pytest
@@ -34,53 +33,19 @@ from media.providers import (
     throttle,
 )
 from media.providers.http import USER_AGENT, retry_after
+from tests.conftest import PROVIDER_FIXTURES, START, TMDB_URL, V3_KEY
 
-pytestmark = pytest.mark.django_db
+# Every test here runs with the throttle on a fake clock.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_time")]
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "providers"
+FIXTURES = PROVIDER_FIXTURES
 JIKAN = "https://jikan.test/v4"
-TMDB_URL = "https://tmdb.test/3"
-V3_KEY = "0123456789abcdef0123456789abcdef"
 READ_TOKEN = "eyJhbGciOiJIUzI1NiJ9." + "a" * 120 + ".signature"
-START = 1_700_000_000.0
 
 
 def recorded(name: str):
     """A fresh copy of a recorded body."""
     return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
-
-
-class FakeTime:
-    """A clock that moves only when something sleeps, and a record of every sleep."""
-
-    def __init__(self) -> None:
-        self.now = START
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    @property
-    def elapsed(self) -> float:
-        return self.now - START
-
-
-@pytest.fixture(autouse=True)
-def fake_time(monkeypatch) -> FakeTime:
-    fake = FakeTime()
-    monkeypatch.setattr(throttle, "clock", fake.clock)
-    monkeypatch.setattr(throttle, "sleep", fake.sleep)
-    return fake
-
-
-@pytest.fixture
-def tmdb_key(settings):
-    settings.TMDB_API_KEY = V3_KEY
-    return V3_KEY
 
 
 tmdb = PROVIDERS["tmdb"]

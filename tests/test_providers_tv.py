@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -28,16 +27,13 @@ from media.providers import (
     NotFound,
     Unavailable,
     for_kind,
-    throttle,
 )
 from media.providers.tmdb import WORDS, show_totals
-from tests.conftest import HTMX
+from tests.conftest import HTMX, PROVIDER_FIXTURES, TMDB_URL, V3_KEY
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_time")]
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "providers"
-TMDB_URL = "https://tmdb.test/3"
-V3_KEY = "0123456789abcdef0123456789abcdef"
+FIXTURES = PROVIDER_FIXTURES
 SHOW = KINDS["show"]
 BREAKING_BAD_SEASONS = [
     {"number": 0, "episodes": 9},
@@ -75,35 +71,6 @@ def tmdb_season(number, episodes, **more) -> dict:
         "vote_average": 0,
         **more,
     }
-
-
-class FakeTime:
-    """A clock that moves only when something sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-@pytest.fixture(autouse=True)
-def fake_time(monkeypatch) -> FakeTime:
-    fake = FakeTime()
-    monkeypatch.setattr(throttle, "clock", fake.clock)
-    monkeypatch.setattr(throttle, "sleep", fake.sleep)
-    return fake
-
-
-@pytest.fixture
-def tmdb_key(settings):
-    settings.TMDB_API_KEY = V3_KEY
-    return V3_KEY
 
 
 def route_details(network, body=None, tmdb_id=1396):

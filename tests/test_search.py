@@ -14,11 +14,11 @@ from media.kinds import KINDS
 from media.models import Anime, Manga, Movie
 from media.search import matching
 from media.text import normalize, search_text
-from tests.conftest import HTMX
+from tests.conftest import HTMX, TMDB_URL
 
 PROVIDER_FIXTURES = Path(__file__).parent / "fixtures" / "providers"
 JIKAN = "https://jikan.test/v4"
-TMDB = "https://tmdb.test/3"
+TMDB = TMDB_URL
 
 
 def recorded(name: str) -> dict:

@@ -7,13 +7,14 @@ import logging
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import DataError, IntegrityError, transaction
+from django.db import IntegrityError, transaction
 
 from media.catalog import apply_record
 from media.kinds import KINDS
 from media.models import SavedShow, Show, Status
 from media.providers import Record
 from tests.conftest import HTMX
+from tests.test_tracking import refused
 
 SHOW = KINDS["show"]
 
@@ -41,11 +42,11 @@ def track(client, show, htmx=True, **values):
     return client.post(f"/track/show/{show.pk}/", data, **(HTMX if htmx else {}))
 
 
-def plus_one(client, saved, htmx=True):
-    season, episode = saved.next_position
+def move_to(client, show, season, episode, htmx=True):
+    """Posts a place, season and episode, as +1 does (only those two fields)."""
     return track(
         client,
-        saved.show,
+        show,
         htmx,
         only=["season_progress", "episode_progress"],
         season_progress=season,
@@ -53,13 +54,8 @@ def plus_one(client, saved, htmx=True):
     )
 
 
-def refused(queryset, **values) -> bool:
-    try:
-        with transaction.atomic():
-            queryset.update(**values)
-    except (IntegrityError, DataError):
-        return True
-    return False
+def plus_one(client, saved, htmx=True):
+    return move_to(client, saved.show, *saved.next_position, htmx=htmx)
 
 
 # The catalog: seasons, and the totals that follow them.
@@ -195,13 +191,7 @@ def test_plus_one_across_a_season_boundary_then_to_the_end_completes(auth_client
 
 def test_plus_one_posted_twice_moves_one_episode(auth_client, saved):
     for _ in range(2):
-        track(
-            auth_client,
-            saved.show,
-            only=["season_progress", "episode_progress"],
-            season_progress=1,
-            episode_progress=1,
-        )
+        move_to(auth_client, saved.show, 1, 1)
     saved.refresh_from_db()
     assert saved.position == (1, 1)
 
@@ -213,13 +203,7 @@ def test_completing_moves_to_the_last_episode_and_going_back_reopens(auth_client
     assert (saved.position, saved.status) == ((2, 6), Status.COMPLETED)
     assert "S2 · E6 of 6" in response.text
     assert f'id="plus-show-{saved.show.pk}"' not in response.text  # nothing after the end
-    track(
-        auth_client,
-        saved.show,
-        only=["season_progress", "episode_progress"],
-        season_progress=2,
-        episode_progress=5,
-    )
+    move_to(auth_client, saved.show, 2, 5)
     saved.refresh_from_db()
     assert (saved.position, saved.status) == ((2, 5), Status.IN_PROGRESS)
 

@@ -23,24 +23,11 @@ from media.models import Import, Movie, SavedMovie, SavedShow, Show
 from media.providers import PROVIDERS, Record
 
 from .test_export import body, text
+from .test_import_formats import IMDB_LIST, IMDB_RATINGS
 from .test_importing import open_import, preview, upload
+from .test_shows import seasons
 
 SHOW = KINDS["show"]
-IMDB_RATINGS = (
-    "Const,Your Rating,Date Rated,Title,Original Title,URL,Title Type,IMDb Rating,"
-    "Runtime (mins),Year,Genres,Num Votes,Release Date,Directors\n"
-)
-IMDB_LIST = (
-    "Position,Const,Created,Modified,Description,Title,Original Title,URL,Title Type,"
-    "IMDb Rating,Runtime (mins),Year,Genres,Num Votes,Release Date,Directors,Your Rating,"
-    "Date Rated\n"
-)
-
-
-def seasons(*episodes: int, specials: int | None = None) -> list[dict]:
-    """[{"number": 1, "episodes": …}, …], with season 0 first when there are specials."""
-    listed = [{"number": n, "episodes": e} for n, e in enumerate(episodes, start=1)]
-    return ([{"number": 0, "episodes": specials}] if specials else []) + listed
 
 
 @pytest.fixture
