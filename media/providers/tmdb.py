@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from django.conf import settings
 
-from media.models import SPECIALS, ReleaseStatus
+from media.models import ReleaseStatus, Show
 from media.providers.base import (
     COUNT_MAX,
     NotConfigured,
@@ -227,12 +227,9 @@ def show_totals(seasons) -> dict:
         if _whole(number) and _whole(episodes):
             by_number.setdefault(number, episodes)
     listed = [{"number": n, "episodes": e} for n, e in sorted(by_number.items())]
-    regular = [season for season in listed if season["number"] != SPECIALS]
-    return {
-        "seasons": listed,
-        "season_count": regular[-1]["number"] if regular else None,
-        "episodes": sum(season["episodes"] for season in regular) or None,
-    }
+    show = Show(seasons=listed)
+    show.fill_totals()  # the model's own rule, not a copy of it
+    return {"seasons": listed, "season_count": show.season_count, "episodes": show.episodes}
 
 
 def _whole(value) -> bool:
