@@ -1166,11 +1166,9 @@ class SavedShow(StartedFinished, SavedItem):
 
     @classmethod
     def tracked_most(cls, item: Show) -> dict:
-        found = cls.objects.filter(show=item).aggregate(most=models.Max("season_progress"))
-        most: dict = {"seasons": cls.most_per_season(item)}
-        if found["most"]:
-            most["season_count"] = found["most"]
-        return most
+        """The furthest episode tracked in each season, and the furthest season (one query)."""
+        per_season = cls.most_per_season(item)
+        return {"seasons": per_season} | ({"season_count": max(per_season)} if per_season else {})
 
     @property
     def position(self) -> tuple[int, int]:
@@ -1204,21 +1202,23 @@ class SavedShow(StartedFinished, SavedItem):
         regular = self.show.regular_seasons
         return regular[0][0] if regular else 1
 
+    def _place(self) -> tuple[int, int, str]:
+        """The season the panel names, the episode, and " of N" (its season's episodes)."""
+        season = self.shown_season
+        episodes = self.show.episodes_in(season)
+        return season, self.episode_progress, f" of {episodes}" if episodes is not None else ""
+
     @property
     def progress_summary(self) -> str:
         """ "S2 · E5 of 10": the season, the episode, and that season's episodes."""
-        season = self.shown_season
-        episodes = self.show.episodes_in(season)
-        of = f" of {episodes}" if episodes is not None else ""
-        return f"S{season} · E{self.episode_progress}{of}"
+        season, episode, of = self._place()
+        return f"S{season} · E{episode}{of}"
 
     @property
     def progress_spoken(self) -> str:
         """ "season 2, episode 5 of 10": what "S2 · E5 of 10" says, for a screen reader."""
-        season = self.shown_season
-        episodes = self.show.episodes_in(season)
-        of = f" of {episodes}" if episodes is not None else ""
-        return f"season {season}, episode {self.episode_progress}{of}"
+        season, episode, of = self._place()
+        return f"season {season}, episode {episode}{of}"
 
     @property
     def whole_show_text(self) -> str:
