@@ -186,10 +186,21 @@ class JSONValue(Func):
 
 def _read(kind: Kind, lookup: str):
     """What the feed's JSON array holds for the column at `lookup` of `kind`'s rows."""
-    field = kind.saved_model._meta.get_field(lookup.split("__")[0])
-    if "__" in lookup:
-        field = field.related_model._meta.get_field(lookup.split("__")[1])
-    return JSONValue(F(lookup)) if isinstance(field, JSONField) else F(lookup)
+    return JSONValue(F(lookup)) if lookup in _json_lookups(kind) else F(lookup)
+
+
+@cache
+def _json_lookups(kind: Kind) -> frozenset[str]:
+    """The lookups of `_columns(kind)` whose columns hold JSON (alternative titles, seasons)."""
+    saved, item = kind.saved_model._meta, kind.item_model._meta
+    return frozenset(
+        [f.attname for f in saved.concrete_fields if isinstance(f, JSONField)]
+        + [
+            f"{kind.item_field}__{f.attname}"
+            for f in item.concrete_fields
+            if isinstance(f, JSONField)
+        ]
+    )
 
 
 @cache
