@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import enum
 import json
+from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -19,9 +21,11 @@ from media.models import CatalogItem, RemovedSave, SavedItem, from_columns
 BIGINT_MAX = 2**63 - 1
 # How long Undo can bring back a removed save: long enough for a press kept offline.
 UNDO_WINDOW = timedelta(days=7)
-# The tombstones a new removal makes useless: expired ones, and an earlier removal of the same
-# title (Undo brings back the latest), so a person keeps at most one per title removed lately.
-SUPERSEDED = "(removed < %s OR (kind = %s AND item_id = %s))"
+# The tombstones a new removal makes useless: an earlier removal of the same title (Undo brings
+# back the latest), and expired ones; so a person keeps at most one per title removed lately.
+# Each is a range of its own index, so a removal never reads the person's other tombstones.
+SUPERSEDED = "kind = %s AND item_id = %s"
+EXPIRED = "removed < %s"
 
 
 def _quote(name: str) -> str:
@@ -36,15 +40,83 @@ def find_item(kind: Kind, pk: int) -> CatalogItem | None:
     """
     if not 0 < pk <= BIGINT_MAX:
         return None  # no such id, and no such number for the database either
-    model = kind.item_model
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {_quote('title')} FROM {_quote(model._meta.db_table)}"
-            f" WHERE {_quote('id')} = %s",
-            [pk],
-        )
+        cursor.execute(_statements(kind, connection.vendor).find, [pk])
         row = cursor.fetchone()
-    return None if row is None else model(id=pk, title=row[0])
+    return None if row is None else kind.item_model(id=pk, title=row[0])
+
+
+@dataclass(frozen=True)
+class Statements:
+    """A kind's save and unsave SQL, spelled out once per kind from its models: Save is the
+    busiest write, and building these on every press cost it more than running them."""
+
+    find: str  # the item's title by id
+    insert: str  # a new save, its values as `new_fields` (ON CONFLICT DO NOTHING)
+    new_fields: list
+    restore: str  # a removed save put back with all its columns, `all_fields`
+    all_fields: list
+    save: str  # PostgreSQL: find the item and insert, in one statement
+    save_fields: list  # the values `save` takes after the item's id
+    unsave: str  # PostgreSQL: find, delete, purge and keep, in one statement
+    delete: str  # SQLite: delete the row, returning it
+    purge: str  # SQLite: the tombstones a new removal makes useless
+    keep: str  # SQLite: the removed row's tombstone, returning its id
+
+
+@cache
+def _statements(kind: Kind, vendor: str) -> Statements:
+    model, item_table = kind.saved_model, _quote(kind.item_model._meta.db_table)
+    table, removals = _quote(model._meta.db_table), _quote(RemovedSave._meta.db_table)
+    fk = model._meta.get_field(kind.item_field)
+    column = _quote(fk.column)
+    all_fields = list(model._meta.local_concrete_fields)
+    new_fields = [f for f in all_fields if not f.primary_key]
+
+    def insert(fields, from_item: dict | None = None) -> str:
+        """INSERT of `fields`: each a parameter, or (`from_item`) some taken from `item`."""
+        columns = ", ".join(_quote(f.column) for f in fields)
+        if from_item is None:
+            return f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
+        values = ", ".join(from_item.get(f.attname, "%s") for f in fields)
+        return f"INSERT INTO {table} ({columns}) SELECT {values} FROM item"
+
+    from_item = {fk.attname: "item.id", "item_title": "item.title"}
+    find_item = f"SELECT id, title FROM {item_table} WHERE id = %s"
+    return Statements(
+        find=f"SELECT {_quote('title')} FROM {item_table} WHERE {_quote('id')} = %s",
+        insert=f"{insert(new_fields)} ON CONFLICT DO NOTHING",
+        new_fields=new_fields,
+        restore=f"{insert(all_fields)} ON CONFLICT DO NOTHING",
+        all_fields=all_fields,
+        save=(
+            f"WITH item AS ({find_item}), added AS ({insert(new_fields, from_item)}"
+            " ON CONFLICT DO NOTHING) SELECT title FROM item"
+        ),
+        save_fields=[f for f in new_fields if f.attname not in from_item],
+        # Only when a row went does it purge: a repeated press must keep the Undo it offers.
+        # The two purges are separate index scans: one reading both ranges would also read
+        # every dead row earlier presses left in the index until a vacuum, and slow down as
+        # they pile up.
+        unsave=(
+            f"WITH item AS ({find_item}), gone AS (DELETE FROM {table} WHERE user_id = %s"
+            f" AND {column} = %s RETURNING *),"
+            f" superseded AS (DELETE FROM {removals}"
+            f" WHERE EXISTS (SELECT FROM gone) AND user_id = %s AND {SUPERSEDED}),"
+            f" expired AS (DELETE FROM {removals}"
+            f" WHERE EXISTS (SELECT FROM gone) AND user_id = %s AND {EXPIRED}),"
+            f" kept AS (INSERT INTO {removals}"
+            " (user_id, kind, item_id, data, removed) SELECT user_id, %s, "
+            f"{column}, row_to_json(gone)::jsonb, %s FROM gone RETURNING id)"
+            " SELECT title, (SELECT id FROM kept) FROM item"
+        ),
+        delete=f"DELETE FROM {table} WHERE user_id = %s AND {column} = %s RETURNING *",
+        purge=f"DELETE FROM {removals} WHERE user_id = %s AND ({SUPERSEDED} OR {EXPIRED})",
+        keep=(
+            f"INSERT INTO {removals} (user_id, kind, item_id, data, removed)"
+            " VALUES (%s, %s, %s, %s, %s) RETURNING id"
+        ),
+    )
 
 
 def _prepared(row: SavedItem, fields) -> list:
@@ -52,23 +124,20 @@ def _prepared(row: SavedItem, fields) -> list:
     return [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields]
 
 
-def _insert(row: SavedItem, *, as_is: bool) -> bool:
+def _insert(kind: Kind, row: SavedItem, *, as_is: bool) -> bool:
     """INSERT `row` unless the person has saved its item already; True when it was written.
 
     One statement, atomic on its own. `as_is` keeps every value the row holds (its id and
     times too, for Undo); otherwise the database numbers it and `created` is now.
     """
-    fields = [f for f in row._meta.local_concrete_fields if as_is or not f.primary_key]
+    statements = _statements(kind, connection.vendor)
     if as_is:
+        fields = statements.all_fields
         values = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
     else:
-        values = _prepared(row, fields)
-    sql = (
-        f"INSERT INTO {_quote(row._meta.db_table)} ({', '.join(_quote(f.column) for f in fields)})"
-        f" VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT DO NOTHING"
-    )
+        values = _prepared(row, statements.new_fields)
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
+        cursor.execute(statements.restore if as_is else statements.insert, values)
         return cursor.rowcount == 1
 
 
@@ -83,28 +152,15 @@ def save_item(user, kind: Kind, pk: int) -> CatalogItem | None:
     if connection.vendor != "postgresql":
         item = find_item(kind, pk)
         if item is not None:
-            _insert(
-                kind.saved_model(user=user, item_title=item.title, **{kind.item_field: item}),
-                as_is=False,
-            )
+            row = kind.saved_model(user=user, item_title=item.title, **{kind.item_field: item})
+            _insert(kind, row, as_is=False)
         return item
     if not 0 < pk <= BIGINT_MAX:
         return None
-    model = kind.saved_model
-    row = model(user=user, **{f"{kind.item_field}_id": pk})
-    fk = model._meta.get_field(kind.item_field).attname
-    fields = [f for f in model._meta.local_concrete_fields if not f.primary_key]
-    from_item = {fk: "item.id", "item_title": "item.title"}
-    values = [from_item.get(f.attname, "%s") for f in fields]
-    sql = (
-        f"WITH item AS (SELECT id, title FROM {_quote(kind.item_model._meta.db_table)}"
-        f" WHERE id = %s), added AS (INSERT INTO {_quote(model._meta.db_table)}"
-        f" ({', '.join(_quote(f.column) for f in fields)}) SELECT {', '.join(values)} FROM item"
-        " ON CONFLICT DO NOTHING) SELECT title FROM item"
-    )
-    params = _prepared(row, [f for f in fields if f.attname not in from_item])
+    statements = _statements(kind, connection.vendor)
+    row = kind.saved_model(user=user, **{f"{kind.item_field}_id": pk})
     with connection.cursor() as cursor:
-        cursor.execute(sql, [pk, *params])
+        cursor.execute(statements.save, [pk, *_prepared(row, statements.save_fields)])
         found = cursor.fetchone()
     return None if found is None else kind.item_model(id=pk, title=found[0])
 
@@ -120,28 +176,14 @@ def unsave_item(user, kind: Kind, pk: int) -> tuple[CatalogItem | None, int | No
     """
     if not 0 < pk <= BIGINT_MAX:
         return None, None
-    model = kind.saved_model
-    table = _quote(model._meta.db_table)
-    column = _quote(model._meta.get_field(kind.item_field).column)
-    removals = _quote(RemovedSave._meta.db_table)
+    statements = _statements(kind, connection.vendor)
     now = timezone.now()
     # Raw SQL gets the times as the ORM would write them (SQLite keeps UTC without a zone).
     at, cutoff = (connection.ops.adapt_datetimefield_value(t) for t in (now, now - UNDO_WINDOW))
     if connection.vendor == "postgresql":
-        # One statement: the item found, the row deleted and kept, the old ones purged (only
-        # when a row went: a repeated press must keep the Undo it offers).
-        sql = (
-            f"WITH item AS (SELECT id, title FROM {_quote(kind.item_model._meta.db_table)}"
-            f" WHERE id = %s), gone AS (DELETE FROM {table} WHERE user_id = %s"
-            f" AND {column} = %s RETURNING *), purged AS (DELETE FROM {removals}"
-            f" WHERE EXISTS (SELECT FROM gone) AND user_id = %s AND {SUPERSEDED}),"
-            f" kept AS (INSERT INTO {removals}"
-            " (user_id, kind, item_id, data, removed) SELECT user_id, %s, "
-            f"{column}, row_to_json(gone)::jsonb, %s FROM gone RETURNING id)"
-            " SELECT title, (SELECT id FROM kept) FROM item"
-        )
+        params = [pk, user.pk, pk, user.pk, kind.key, pk, user.pk, cutoff, kind.key, at]
         with connection.cursor() as cursor:
-            cursor.execute(sql, [pk, user.pk, pk, user.pk, cutoff, kind.key, pk, kind.key, at])
+            cursor.execute(statements.unsave, params)
             found = cursor.fetchone()
         if found is None:
             return None, None
@@ -152,10 +194,7 @@ def unsave_item(user, kind: Kind, pk: int) -> tuple[CatalogItem | None, int | No
             return None, None
         # SQLite takes the write lock first (IMMEDIATE), so nothing comes between these.
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                f"DELETE FROM {table} WHERE user_id = %s AND {column} = %s RETURNING *",
-                [user.pk, pk],
-            )
+            cursor.execute(statements.delete, [user.pk, pk])
             found = cursor.fetchone()
             removal = None
             if found is not None:
@@ -163,15 +202,8 @@ def unsave_item(user, kind: Kind, pk: int) -> tuple[CatalogItem | None, int | No
                     column[0]: value.isoformat() if isinstance(value, date) else value
                     for column, value in zip(cursor.description, found, strict=True)
                 }
-                cursor.execute(
-                    f"DELETE FROM {removals} WHERE user_id = %s AND {SUPERSEDED}",
-                    [user.pk, cutoff, kind.key, pk],
-                )
-                cursor.execute(
-                    f"INSERT INTO {removals} (user_id, kind, item_id, data, removed)"
-                    " VALUES (%s, %s, %s, %s, %s) RETURNING id",
-                    [user.pk, kind.key, pk, json.dumps(data), at],
-                )
+                cursor.execute(statements.purge, [user.pk, kind.key, pk, cutoff])
+                cursor.execute(statements.keep, [user.pk, kind.key, pk, json.dumps(data), at])
                 removal = cursor.fetchone()[0]
     if removal is None:
         removal = (
@@ -219,7 +251,7 @@ def restore_item(user, kind: Kind, item: CatalogItem, removal_id: int) -> Restor
         row = from_columns(kind.saved_model, removal.data)
         try:
             with transaction.atomic():
-                written = _insert(row, as_is=True)
+                written = _insert(kind, row, as_is=True)
         except IntegrityError:
             return Restored.REFUSED  # a total lowered below the old progress, say
         if not written:

@@ -196,6 +196,39 @@ def test_a_new_removal_of_a_title_replaces_its_earlier_tombstone(user, items):
     assert restore_item(user, kind, item, removals[-1]) is Restored.RESTORED
 
 
+def test_a_removal_purges_only_its_own_persons_tombstones_of_that_title(user, other_user, items):
+    movie, anime = KINDS["movie"], KINDS["anime"]
+    expired = datetime.now(UTC) - UNDO_WINDOW - timedelta(1)
+    kept = [
+        # Another person's removal of the same title, and an expired one of theirs.
+        RemovedSave.objects.create(
+            user=other_user, kind="movie", item_id=items["movie"].pk, data={}
+        ),
+        RemovedSave.objects.create(
+            user=other_user, kind="anime", item_id=items["anime"].pk, data={}, removed=expired
+        ),
+        # This person's removal of another kind's title with the same id.
+        RemovedSave.objects.create(user=user, kind="anime", item_id=items["movie"].pk, data={}),
+        # And of other titles of the same kind, lately.
+        *(
+            RemovedSave.objects.create(user=user, kind="movie", item_id=pk, data={})
+            for pk in (items["movie"].pk + 1, items["movie"].pk + 2)
+        ),
+    ]
+    superseded = [
+        RemovedSave.objects.create(user=user, kind="movie", item_id=items["movie"].pk, data={}),
+        RemovedSave.objects.create(
+            user=user, kind="anime", item_id=items["anime"].pk, data={}, removed=expired
+        ),
+    ]
+    tracked(movie, user, items["movie"])
+    removal = unsave_item(user, movie, items["movie"].pk)[1]
+    left = set(RemovedSave.objects.values_list("pk", flat=True))
+    assert left == {removal, *(r.pk for r in kept)}
+    assert not left & {r.pk for r in superseded}
+    assert anime.saved_model.objects.count() == 0
+
+
 @pytest.mark.parametrize("kind_key", ["anime", "manga"])
 def test_undo_brings_back_the_days_and_the_rewatches(user, items, kind_key):
     kind, item = KINDS[kind_key], items[kind_key]
