@@ -150,7 +150,9 @@ def test_csrf_token_from_the_page_is_accepted(user, items):
 @pytest.mark.parametrize(
     "data",
     [{"intent": ""}, {"intent": "toggle"}, {"intent": "SAVE"}, {"intent": "undo"},
-     {"intent": "undo", "removal": "0"}, {"intent": "undo", "removal": str(2**63)}],
+     {"intent": "undo", "removal": "0"}, {"intent": "undo", "removal": str(2**63)},
+     {"intent": "undo", "removal": "-3"}, {"intent": "undo", "removal": "\u00b2"},
+     {"intent": "undo", "removal": "\u0661"}, {"intent": "save", "removal": "abc"}],
 )  # fmt: skip
 def test_intent_must_be_save_unsave_or_undo_of_a_removal(auth_client, kind, items, data):
     response = auth_client.post(save_url(kind, items[kind.key]), data)
