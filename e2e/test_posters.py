@@ -158,7 +158,7 @@ def test_posters_keep_their_box_and_placeholders_ask_for_nothing(visit, live_ser
     waiting = page.locator("img.poster").bounding_box()
     page.unroute("**/static/icons/shelf-192.png*")
     page.reload()
-    traffic.settle(page)
+    wait_until(page, "img => img.complete", page.locator("img.poster").element_handle())
     assert page.locator("img.poster").evaluate("img => img.naturalWidth") == 192
     assert page.locator("img.poster").bounding_box() == waiting
     # Year unknown: no "None" anywhere.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.conftest import Visitor
+from e2e.conftest import Visitor, wait_until
 from e2e.test_tracking import sign_in
 from media.models import Anime
 
@@ -49,7 +49,8 @@ def test_find_add_and_save_titles_the_catalog_lacks(js, visit, live_server, memb
     expect(naruto).to_contain_text("220 episodes")
     poster = naruto.locator("img.poster")
     expect(poster).to_have_attribute("loading", "lazy")
-    assert poster.evaluate("img => img.complete && img.naturalWidth > 0")
+    # A lazy image loads when the browser gets to it: wait for that, then see it drew.
+    wait_until(page, "img => img.complete && img.naturalWidth > 0", poster.element_handle())
 
     # Add: the title joins the catalog and its page opens (Post/Redirect/Get).
     naruto.get_by_role("button", name="Add Naruto to the catalog").click()
