@@ -42,7 +42,7 @@ class Command(BaseCommand):
             "--database", action="append", dest="databases", metavar="URL",
             help="a database URL to measure (repeatable); default: SQLite and PostgreSQL",
         )  # fmt: skip
-        parser.add_argument("--repeat", type=int, default=40, help="requests per page and person")
+        parser.add_argument("--repeat", type=int, default=100, help="requests per page and person")
         parser.add_argument("--seconds", type=int, default=30, help="length of each HTTP load")
         parser.add_argument("--connections", type=int, default=8, help="wrk's open connections")
         parser.add_argument("--seed", type=int, default=1)
