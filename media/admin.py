@@ -20,6 +20,14 @@ class CatalogAdmin(admin.ModelAdmin):
     ordering = ["title", "year"]
     readonly_fields = ["refreshed"]
 
+    def get_readonly_fields(self, request, obj=None):
+        """Besides `refreshed`, what the title works out from its other fields (a show's totals
+        from its seasons): an edit there would be replaced, so it is not offered. Read from the
+        stored row: the form's validation changes `obj`, and the answer must not change with
+        it within one request (a refused edit is shown again with the same fields)."""
+        stored = obj and type(obj).objects.filter(pk=obj.pk).first()
+        return [*super().get_readonly_fields(request, obj), *(stored.followers if stored else ())]
+
 
 class SavedAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):

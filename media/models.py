@@ -284,6 +284,12 @@ class CatalogItem(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    @property
+    def followers(self) -> tuple[str, ...]:
+        """Fields whose values this title works out from its others, so that an edit to them
+        would be replaced on save (the admin shows them read-only): none here."""
+        return ()
+
     def within_tracked(self, name: str, value, most: dict):
         """What a refresh may set `name` to, given `value` from the provider and the most
         anyone tracked (`SavedItem.tracked_most`): a total that would drop below someone's
@@ -1041,6 +1047,11 @@ class Show(CatalogItem):
     def episodes_before(self, number: int) -> int:
         """The episodes of the regular seasons before season `number`."""
         return sum(episodes for season, episodes in self.regular_seasons if season < number)
+
+    @property
+    def followers(self) -> tuple[str, ...]:
+        """The two totals, while the seasons are listed (`fill_totals`)."""
+        return ("season_count", "episodes") if self.regular_seasons else ()
 
     def fill_totals(self) -> None:
         """The season count and the episodes, from the seasons when they are known."""

@@ -304,6 +304,27 @@ def test_the_admin_edits_seasons_and_the_totals_follow(admin_client, show):
     assert (show.season_count, show.episodes, show.specials) == (3, 20, None)
 
 
+def test_the_admin_offers_the_totals_only_while_no_seasons_are_listed(admin_client, show):
+    # Listed seasons decide the totals: they are shown, not offered for an edit that saving
+    # would replace.
+    page = admin_client.get(f"/admin/media/show/{show.pk}/change/").text
+    assert 'name="seasons"' in page
+    assert 'name="season_count"' not in page and 'name="episodes"' not in page
+    assert '<div class="readonly">12</div>' in page
+    # Without them, the totals are what the admin says.
+    unknown = Show.objects.create(title="The Prisoner", year=1967)
+    page = admin_client.get(f"/admin/media/show/{unknown.pk}/change/").text
+    assert 'name="season_count"' in page and 'name="episodes"' in page
+    response = admin_client.post(
+        f"/admin/media/show/{unknown.pk}/change/",
+        admin_form(unknown, season_count="1", episodes="17"),
+    )
+    assert response.status_code == 302
+    unknown.refresh_from_db()
+    assert (unknown.season_count, unknown.episodes) == (1, 17)
+    assert admin_client.get("/admin/media/show/add/").text.count('name="episodes"') == 1
+
+
 def test_the_admin_refuses_a_season_below_what_someone_tracked(admin_client, saved, show):
     saved.season_progress, saved.episode_progress = 2, 5
     saved.save()
