@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import path
 
 from media.pwa import POSTER_HOSTS
+from media.views import security
 from project.urls import urlpatterns as site_urlpatterns
 from tests.conftest import HTMX, save_url
 
@@ -268,6 +269,28 @@ def test_a_report_cannot_write_lines_into_the_log(client, caplog):
         post_report(client, json.dumps(forged))
     [record] = [r for r in caplog.records if r.name == "shelf.csp"]
     assert "\n" not in record.getMessage()
+
+
+def test_a_flood_of_reports_is_logged_only_up_to_a_budget(client, caplog, monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr(security, "BUDGET", security.LogBudget(3, clock=lambda: now[0]))
+
+    def logged() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.name == "shelf.csp"]
+
+    with caplog.at_level(logging.WARNING, logger="shelf.csp"):
+        for _ in range(5):  # each still answered as received
+            assert post_report(client, json.dumps(REPORT)).status_code == 204
+        assert len(logged()) == 3
+        now[0] = 59.9
+        post_report(client, json.dumps(REPORT))
+        assert len(logged()) == 3
+        now[0] = 61.0  # a new minute: what was left out is said, and logging resumes
+        post_report(client, json.dumps(REPORT))
+    *_, said, resumed = logged()
+    assert said == "CSP violations: 3 more were reported than the 3 a minute logged"
+    assert "'script-src-elem' blocked 'inline'" in resumed
+    assert len(logged()) == 5
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -21,6 +23,38 @@ FIELDS = (
     ("source-file", "sourceFile"),
     ("line-number", "lineNumber"),
 )
+
+
+class LogBudget:
+    """At most `per_minute` violations logged a minute in this process. Anyone may post a
+    report, so a flood of them must not flood the log: what is over the budget is counted,
+    and said in one line with the first report of a later minute."""
+
+    def __init__(self, per_minute: int, clock=time.monotonic) -> None:
+        self.per_minute, self._clock = per_minute, clock
+        self._lock = threading.Lock()
+        self._start, self._used, self._left_out = clock(), 0, 0
+
+    def take(self) -> bool:
+        """Whether one more violation may be logged now."""
+        with self._lock:
+            now = self._clock()
+            if now - self._start >= 60:
+                if self._left_out:
+                    logger.warning(
+                        "CSP violations: %d more were reported than the %d a minute logged",
+                        self._left_out,
+                        self.per_minute,
+                    )
+                self._start, self._used, self._left_out = now, 0, 0
+            if self._used < self.per_minute:
+                self._used += 1
+                return True
+            self._left_out += 1
+            return False
+
+
+BUDGET = LogBudget(per_minute=60)
 
 
 def _violations(payload) -> list[dict]:
@@ -56,6 +90,8 @@ def csp_report(request: HttpRequest) -> HttpResponse:
     if not violations:
         return HttpResponse("Expected a Content-Security-Policy violation report.", status=400)
     for violation in violations[:10]:
+        if not BUDGET.take():
+            continue
         facts = {old: str(violation.get(old, violation.get(new, "")))[:200] for old, new in FIELDS}
         logger.warning(
             "CSP violation: %(effective-directive)r blocked %(blocked-uri)r on "
