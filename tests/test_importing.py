@@ -281,7 +281,9 @@ def test_an_unknown_title_is_unmatched_then_picked_or_skipped(auth_client, user,
     assert SavedAnime.objects.get(user=user).anime == catalog["bebop"]
 
 
-def test_a_provider_that_is_down_leaves_rows_unmatched_not_failed(auth_client, user, network):
+def test_a_provider_that_is_down_leaves_rows_unmatched_not_failed(
+    auth_client, user, network, fake_time
+):
     network.get(url__startswith="https://jikan.test/v4/").mock(
         side_effect=httpx.ConnectError("down")
     )

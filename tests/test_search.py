@@ -212,12 +212,15 @@ def test_a_title_already_in_the_catalog_links_to_its_page(client, db, network):
     ],
     ids=["503", "500", "malformed", "unreachable", "timeout"],
 )
-def test_an_unreachable_provider_is_one_sentence_not_an_error(client, db, network, failure):
+def test_an_unreachable_provider_is_one_sentence_not_an_error(
+    client, db, network, failure, fake_time, settings
+):
     network.get(url__startswith=f"{JIKAN}/anime?").mock(side_effect=[failure] * 10)
     Anime.objects.create(title="Naruto Local", year=2002)
     page = client.get("/search/anime/online/", {"q": "naruto"})
     assert page.status_code == 200
     assert "MyAnimeList is not reachable right now" in page.text
+    assert fake_time.elapsed <= settings.PROVIDER_PAGE_BUDGET  # gave up within the page's time
     search_page = client.get("/search/", {"q": "naruto"})
     assert search_page.status_code == 200
     assert "Naruto Local" in search_page.text
@@ -332,12 +335,15 @@ def test_adding_an_unknown_id_is_a_404(auth_client, network):
     assert not Anime.objects.exists()
 
 
-def test_adding_while_the_provider_is_down_is_a_503_and_adds_nothing(auth_client, network):
+def test_adding_while_the_provider_is_down_is_a_503_and_adds_nothing(
+    auth_client, network, fake_time, settings
+):
     network.get(url__startswith=f"{JIKAN}/anime/20").mock(
         side_effect=[httpx.ConnectError("down")] * 10
     )
     answer = add(auth_client)
     assert answer.status_code == 503
+    assert fake_time.elapsed <= settings.PROVIDER_PAGE_BUDGET
     assert "MyAnimeList is not reachable right now" in answer.text
     assert not Anime.objects.exists()
 
