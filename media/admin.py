@@ -20,13 +20,20 @@ class CatalogAdmin(admin.ModelAdmin):
     ordering = ["title", "year"]
     readonly_fields = ["refreshed"]
 
+    def get_object(self, request, object_id, from_field=None):
+        """The title as stored, with what it works out from its other fields noted before a
+        form's validation changes it (`get_readonly_fields`)."""
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj.stored_followers = obj.followers
+        return obj
+
     def get_readonly_fields(self, request, obj=None):
         """Besides `refreshed`, what the title works out from its other fields (a show's totals
-        from its seasons): an edit there would be replaced, so it is not offered. Read from the
-        stored row: the form's validation changes `obj`, and the answer must not change with
-        it within one request (a refused edit is shown again with the same fields)."""
-        stored = obj and type(obj).objects.filter(pk=obj.pk).first()
-        return [*super().get_readonly_fields(request, obj), *(stored.followers if stored else ())]
+        from its seasons): an edit there would be replaced, so it is not offered. As the title
+        was stored, so that a refused edit is shown again with the same fields."""
+        followers = getattr(obj, "stored_followers", ())
+        return [*super().get_readonly_fields(request, obj), *followers]
 
 
 class SavedAdmin(admin.ModelAdmin):
