@@ -43,7 +43,7 @@ def find_item(kind: Kind, pk: int) -> CatalogItem | None:
     with connection.cursor() as cursor:
         cursor.execute(_statements(kind, connection.vendor).find, [pk])
         row = cursor.fetchone()
-    return None if row is None else kind.item_model(id=pk, title=row[0])
+    return None if row is None else kind.item_model(id=pk, title=row[1])
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Statements:
     """A kind's save and unsave SQL, spelled out once per kind from its models: Save is the
     busiest write, and building these on every press cost it more than running them."""
 
-    find: str  # the item's title by id
+    find: str  # the item's id and title, by id
     insert: str  # a new save, its values as `new_fields` (ON CONFLICT DO NOTHING)
     new_fields: list
     restore: str  # a removed save put back with all its columns, `all_fields`
@@ -82,15 +82,15 @@ def _statements(kind: Kind, vendor: str) -> Statements:
         return f"INSERT INTO {table} ({columns}) SELECT {values} FROM item"
 
     from_item = {fk.attname: "item.id", "item_title": "item.title"}
-    find_item = f"SELECT id, title FROM {item_table} WHERE id = %s"
+    by_id = f"SELECT id, title FROM {item_table} WHERE id = %s"
     return Statements(
-        find=f"SELECT {_quote('title')} FROM {item_table} WHERE {_quote('id')} = %s",
+        find=by_id,
         insert=f"{insert(new_fields)} ON CONFLICT DO NOTHING",
         new_fields=new_fields,
         restore=f"{insert(all_fields)} ON CONFLICT DO NOTHING",
         all_fields=all_fields,
         save=(
-            f"WITH item AS ({find_item}), added AS ({insert(new_fields, from_item)}"
+            f"WITH item AS ({by_id}), added AS ({insert(new_fields, from_item)}"
             " ON CONFLICT DO NOTHING) SELECT title FROM item"
         ),
         save_fields=[f for f in new_fields if f.attname not in from_item],
@@ -99,7 +99,7 @@ def _statements(kind: Kind, vendor: str) -> Statements:
         # every dead row earlier presses left in the index until a vacuum, and slow down as
         # they pile up.
         unsave=(
-            f"WITH item AS ({find_item}), gone AS (DELETE FROM {table} WHERE user_id = %s"
+            f"WITH item AS ({by_id}), gone AS (DELETE FROM {table} WHERE user_id = %s"
             f" AND {column} = %s RETURNING *),"
             f" superseded AS (DELETE FROM {removals}"
             f" WHERE EXISTS (SELECT FROM gone) AND user_id = %s AND {SUPERSEDED}),"
